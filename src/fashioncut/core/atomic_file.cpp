@@ -1,0 +1,81 @@
+#include "fashioncut/core/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "fashioncut/core/errors.h"
+
+namespace fashioncut {
+namespace fs = std::filesystem;
+namespace {
+std::string errno_text() { return std::strerror(errno); }
+
+void fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+}  // namespace
+
+fs::path temp_sibling(const fs::path& path) {
+  return path.parent_path() / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+}
+
+void ensure_writable_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    throw IoError(dir.string() + ": cannot create folder (" + (ec ? ec.message() : "not a folder") +
+                  "); choose a writable location");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw IoError(dir.string() + ": folder is not writable (" + errno_text() + "); choose a writable location");
+}
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+  const fs::path parent = path.parent_path();
+  if (!parent.empty()) ensure_writable_dir(parent);
+  const fs::path tmp = temp_sibling(path);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw IoError(path.string() + ": cannot write (" + errno_text() + ")");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string why = errno_text();
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw IoError(path.string() + ": write failed (" + why + "); previous file left intact, free space and retry");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const std::string why = errno_text();
+    ::unlink(tmp.c_str());
+    throw IoError(path.string() + ": flush failed (" + why + "); previous file left intact");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = errno_text();
+    ::unlink(tmp.c_str());
+    throw IoError(path.string() + ": rename failed (" + why + ")");
+  }
+  fsync_dir(parent);
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path.string() + ": cannot open for reading (" + errno_text() + ")");
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) throw IoError(path.string() + ": read failed");
+  return out.str();
+}
+
+}  // namespace fashioncut

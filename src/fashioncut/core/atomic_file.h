@@ -1,0 +1,24 @@
+// Crash-safe file writes: data goes to a temporary file in the same folder, is flushed
+// and fsync'ed, then renamed over the target. A reader sees the old file or the new
+// one, never a torn one. Failures (disk full, permissions) throw IoError naming the path
+// and leave the previous file untouched.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace fashioncut {
+
+/// Atomically replaces `path` with `bytes`. Creates parent folders.
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+
+/// Reads a whole file; throws IoError naming the path if it cannot.
+std::string read_file(const std::filesystem::path& path);
+
+/// Creates `dir` (and parents); throws IoError with a fix if impossible or not writable.
+void ensure_writable_dir(const std::filesystem::path& dir);
+
+/// Temporary sibling name used by write_file_atomic (".<name>.tmp.<pid>").
+std::filesystem::path temp_sibling(const std::filesystem::path& path);
+
+}  // namespace fashioncut
