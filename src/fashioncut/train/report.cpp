@@ -73,8 +73,9 @@ Points downsample(const Points& p, size_t max_points) {
   return out;
 }
 
+// A line chart: `title` drawn on top (keep it short), `caption` (may be long) below as HTML text.
 std::string svg_chart(const std::string& title, const std::string& x_label, const std::vector<Series>& series,
-                      bool markers) {
+                      bool markers, const std::string& caption = "") {
   constexpr double W = 340, H = 200, L = 54, R = 10, T = 22, B = 32;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (const auto& s : series)
@@ -86,8 +87,9 @@ std::string svg_chart(const std::string& title, const std::string& x_label, cons
     << "\" viewBox=\"0 0 " << W << " " << H << "\" role=\"img\"><title>" << escape(title) << "</title>";
   o << "<text x=\"" << W / 2 << "\" y=\"15\" text-anchor=\"middle\" class=\"ct\">" << escape(title) << "</text>";
   if (!(x0 <= x1)) {
-    o << "<text x=\"" << W / 2 << "\" y=\"" << H / 2 << "\" text-anchor=\"middle\">no finite values</text></svg>"
-      << "</figure>";
+    o << "<text x=\"" << W / 2 << "\" y=\"" << H / 2 << "\" text-anchor=\"middle\">no finite values</text></svg>";
+    if (!caption.empty()) o << "<figcaption>" << escape(caption) << "</figcaption>";
+    o << "</figure>";
     return o.str();
   }
   if (x1 == x0) x0 -= 1, x1 += 1;
@@ -130,7 +132,9 @@ std::string svg_chart(const std::string& title, const std::string& x_label, cons
       o << "<text x=\"" << L + 6 << "\" y=\"" << T + 12 + 12 * s << "\" fill=\"" << colour << "\">"
         << escape(series[s].name) << "</text>";
   }
-  o << "</svg></figure>";
+  o << "</svg>";
+  if (!caption.empty()) o << "<figcaption>" << escape(caption) << "</figcaption>";
+  o << "</figure>";
   return o.str();
 }
 
@@ -193,6 +197,21 @@ std::string eval_label(const std::string& name, bool oracle_used) {
     label += oracle_used ? " — oracle (uses target labels; USED for selection: --select oracle)"
                          : " — oracle (uses target labels, not used for selection)";
   return label;
+}
+
+// Label-free selection signals first, in a fixed order, then other metrics, oracle ones last.
+std::vector<std::string> eval_order(const std::map<std::string, Points>& curves) {
+  static const char* const kFirst[] = {"synthetic/accuracy", "target/entropy", "target/class_balance",
+                                       "target/pseudo_label_acceptance"};
+  std::vector<std::string> names;
+  for (const char* n : kFirst)
+    if (curves.count(n)) names.push_back(n);
+  for (int oracle = 0; oracle < 2; ++oracle)
+    for (const auto& [n, p] : curves)
+      if (std::find(names.begin(), names.end(), n) == names.end() &&
+          (n.find("oracle") != std::string::npos) == bool(oracle))
+        names.push_back(n);
+  return names;
 }
 
 std::string best_note(const ReportData& d, const std::vector<json>& epochs) {
@@ -286,7 +305,7 @@ th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}caption{text-align
 .charts{display:flex;flex-wrap:wrap;gap:8px}figure.chart{margin:0;border:1px solid #eee}
 svg text{font-size:10px;fill:#333}svg text.ct{font-size:12px;font-weight:bold}
 .grid{stroke:#eee}.frame{fill:none;stroke:#999}.note{background:#f7f7e8;padding:8px;border-left:4px solid #cc9}
-.samples figure{margin:8px 0}.samples img{image-rendering:pixelated;max-width:100%;border:1px solid #ccc}
+figure.chart figcaption{font-size:11px;max-width:330px;padding:2px 4px}.samples figure{margin:8px 0}.samples img{image-rendering:pixelated;max-width:100%;border:1px solid #ccc}
 .muted{color:#777})";
 
 }  // namespace
@@ -332,13 +351,17 @@ std::string render_report_html(const ReportData& d) {
   if (!eval_curves.empty()) {
     o << "<h2>Evaluation per epoch</h2><table class=\"kv\"><thead><tr><th>metric</th><th>latest</th>"
          "<th>epoch</th></tr></thead><tbody>";
-    for (const auto& [name, p] : eval_curves)
+    const std::vector<std::string> order = eval_order(eval_curves);
+    for (const auto& name : order) {
+      const Points& p = eval_curves.at(name);
       o << "<tr><td>" << escape(eval_label(name, oracle_used)) << "</td><td>"
         << (p.empty() ? "–" : fmt(p.back().second)) << "</td><td>" << (p.empty() ? "–" : fmt(p.back().first, "%.0f"))
         << "</td></tr>";
+    }
     o << "</tbody></table><div class=\"charts\">";
-    for (const auto& [name, p] : eval_curves)
-      o << svg_chart(eval_label(name, oracle_used), "epoch", {{name, downsample(p, kMaxCurvePoints)}}, true);
+    for (const auto& name : order)
+      o << svg_chart(name, "epoch", {{name, downsample(eval_curves.at(name), kMaxCurvePoints)}}, true,
+                     eval_label(name, oracle_used));
     o << "</div>\n";
   }
 

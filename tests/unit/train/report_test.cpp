@@ -85,6 +85,9 @@ TEST_F(ReportTest, PageHasChartsLabelsAndConfusionMatrix) {
                         "checkpoints/best = epoch 2, chosen by held-out synthetic accuracy"})
     EXPECT_THAT(html, HasSubstr(s)) << s;
   // Confusion of the latest epoch: 15 / 18 correct, shaded cells.
+  // Label-free selection signals come first, the oracle last.
+  EXPECT_LT(html.find("held-out synthetic accuracy"), html.find("target prediction entropy"));
+  EXPECT_LT(html.find("pseudo-label acceptance"), html.find("oracle (uses target labels"));
   EXPECT_THAT(html, HasSubstr("no finite values"));  // the all-NaN "cls" term still gets its chart
   EXPECT_THAT(html, HasSubstr("held-out synthetic, epoch 3"));
   EXPECT_THAT(html, HasSubstr("accuracy 83.33% of 18"));
