@@ -154,14 +154,31 @@ std::map<std::string, Points> curves(const std::vector<json>& records, const cha
   return out;
 }
 
-Points top_level_curve(const std::vector<json>& records, const char* x_key, const char* key) {
-  Points p;
+// Series of a top-level step field: a number gives one series named `key`; an object (e.g.
+// "lr": {"G": 2e-4, "C": 1e-3}) gives one series per entry, named "key/entry".
+std::vector<Series> top_level_series(const std::vector<json>& records, const char* x_key, const char* key) {
+  std::map<std::string, Points> by_name;
   for (const auto& r : records) {
-    const auto x = number(r, x_key), y = number(r, key);
-    if (x && y && std::isfinite(*y)) p.emplace_back(*x, *y);
+    const auto x = number(r, x_key);
+    const auto it = r.find(key);
+    if (!x || it == r.end()) continue;
+    if (it->is_number() && std::isfinite(it->get<double>())) by_name[key].emplace_back(*x, it->get<double>());
+    else if (it->is_object())
+      for (const auto& [name, v] : it->items())
+        if (v.is_number() && std::isfinite(v.get<double>()))
+          by_name[std::string(key) + "/" + name].emplace_back(*x, v.get<double>());
   }
-  std::stable_sort(p.begin(), p.end(), [](auto& a, auto& b) { return a.first < b.first; });
-  return p;
+  std::vector<Series> out;
+  for (auto& [name, p] : by_name) {
+    std::stable_sort(p.begin(), p.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    out.push_back({name, downsample(p, kMaxCurvePoints)});
+  }
+  return out;
+}
+
+bool flag(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
 // Keeps the last record per value of `key` (a resumed run re-logs steps after its checkpoint).
@@ -178,7 +195,7 @@ std::vector<json> dedupe(const std::vector<json>& records, const char* key) {
 
 bool oracle_selected(const std::vector<json>& epochs) {
   for (auto it = epochs.rbegin(); it != epochs.rend(); ++it)
-    if (it->value("is_best", false)) {
+    if (flag(*it, "is_best")) {
       const auto c = it->find("selection_criterion");
       return c != it->end() && c->is_string() && c->get<std::string>().find("oracle") != std::string::npos;
     }
@@ -217,7 +234,7 @@ std::vector<std::string> eval_order(const std::map<std::string, Points>& curves)
 std::string best_note(const ReportData& d, const std::vector<json>& epochs) {
   if (!d.best_note.empty()) return d.best_note;
   for (auto it = epochs.rbegin(); it != epochs.rend(); ++it) {
-    if (!it->value("is_best", false)) continue;
+    if (!flag(*it, "is_best")) continue;
     std::string note = "checkpoints/best = epoch " + json_text(it->value("epoch", json("?")));
     if (const auto c = it->find("selection_criterion"); c != it->end()) note += ", chosen by " + json_text(*c);
     if (const auto s = number(*it, "selection_score")) note += " (score " + fmt(*s) + ")";
@@ -313,7 +330,8 @@ figure.chart figcaption{font-size:11px;max-width:330px;padding:2px 4px}.samples 
 void add_records(ReportData& data, const std::vector<json>& records) {
   for (const auto& r : records) {
     if (!r.is_object()) continue;
-    const std::string kind = r.value("kind", std::string());
+    const auto k = r.find("kind");
+    const std::string kind = k != r.end() && k->is_string() ? k->get<std::string>() : "";
     if (kind == "step") data.step_records.push_back(r);
     else if (kind == "epoch") data.epoch_records.push_back(r);
   }
@@ -376,20 +394,21 @@ std::string render_report_html(const ReportData& d) {
   }
 
   {
-    std::vector<std::pair<std::string, Points>> extra;
+    std::vector<std::pair<std::string, std::vector<Series>>> extra;
     for (const char* key : {"lr", "images_per_s", "data_wait"})
-      if (auto p = top_level_curve(steps, "iter", key); !p.empty()) extra.emplace_back(key, std::move(p));
+      if (auto series = top_level_series(steps, "iter", key); !series.empty()) extra.emplace_back(key, std::move(series));
     if (!extra.empty()) {
       o << "<h2>Schedule and throughput</h2><p>";
-      for (const auto& [name, p] : extra) {
-        if (std::string(name) == "lr") continue;
-        double sum = 0;
-        for (const auto& pt : p) sum += pt.second;
-        o << "mean " << escape(name) << " = " << fmt(sum / double(p.size())) << "; ";
+      for (const auto& [key, series] : extra) {
+        if (key == "lr") continue;
+        for (const auto& s : series) {  // means over the (downsampled, equal-weight) curve
+          double sum = 0;
+          for (const auto& pt : s.points) sum += pt.second;
+          o << "mean " << escape(s.name) << " = " << fmt(sum / double(s.points.size())) << "; ";
+        }
       }
       o << "over " << steps.size() << " logged steps.</p><div class=\"charts\">";
-      for (const auto& [name, p] : extra)
-        o << svg_chart(name, "iteration", {{name, downsample(p, kMaxCurvePoints)}}, false);
+      for (const auto& [key, series] : extra) o << svg_chart(key, "iteration", series, false);
       o << "</div>\n";
     }
   }

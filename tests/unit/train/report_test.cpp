@@ -118,6 +118,21 @@ TEST_F(ReportTest, ResumedDuplicatesKeepLastRecord) {
   EXPECT_THAT(html, HasSubstr("No best checkpoint recorded yet."));
 }
 
+TEST_F(ReportTest, PerOptimiserLrAndOddFieldTypesAreTolerated) {
+  ReportData d;
+  d.title = "r";
+  add_records(d, {{{"kind", "step"}, {"iter", 1}, {"lr", {{"G", 2e-4}, {"C", 1e-3}}}, {"images_per_s", 50}},
+                  {{"kind", "step"}, {"iter", 2}, {"lr", {{"G", 1e-4}, {"C", 1e-3}}}, {"images_per_s", 70}},
+                  {{"kind", 3}},
+                  {{"kind", "epoch"}, {"epoch", 1}, {"is_best", 1}, {"eval", "n/a"}}});
+  const std::string html = render_report_html(d);
+  EXPECT_EQ(tag_balance_problem(html), "");
+  EXPECT_THAT(html, HasSubstr(">lr/C</text>"));  // legend of a two-series chart
+  EXPECT_THAT(html, HasSubstr(">lr/G</text>"));
+  EXPECT_THAT(html, HasSubstr("mean images_per_s = 60"));
+  EXPECT_THAT(html, HasSubstr("No best checkpoint recorded yet."));  // is_best must be a bool
+}
+
 TEST_F(ReportTest, OracleSelectionIsStatedExplicitly) {
   ReportData d;
   d.title = "r";
