@@ -1,0 +1,138 @@
+#include "fashioncut/models/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/Generator.h>
+
+#include <mutex>
+#include <sstream>
+
+#include "fashioncut/core/atomic_file.h"
+#include "fashioncut/core/errors.h"
+
+namespace fashioncut::models {
+namespace {
+
+torch::Tensor cpu_rng_state() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_cpu_rng_state(const torch::Tensor& state) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+torch::serialize::InputArchive open_archive(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path))
+    throw CheckpointError(path.string() + ": checkpoint not found; check the run directory or --model path");
+  if (std::filesystem::file_size(path) == 0)
+    throw CheckpointError(path.string() + ": checkpoint is empty (0 bytes); use an earlier checkpoint");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path.string(), torch::kCPU);
+  } catch (const c10::Error& e) {
+    throw CheckpointError(path.string() + ": not a readable fashioncut checkpoint (truncated or corrupt); "
+                          "use an earlier checkpoint such as checkpoints/epoch_NNN.pt");
+  }
+  return archive;
+}
+
+nlohmann::json read_meta(torch::serialize::InputArchive& archive, const std::filesystem::path& path) {
+  c10::IValue value;
+  if (!archive.try_read("meta", value) || !value.isString())
+    throw CheckpointError(path.string() + ": has no fashioncut metadata (not a fashioncut checkpoint)");
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(value.toStringRef());
+  } catch (const std::exception&) {
+    throw CheckpointError(path.string() + ": metadata is not valid JSON (corrupt checkpoint)");
+  }
+  const int format = meta.value("format", 0);
+  if (format > kCheckpointFormat)
+    throw CheckpointError(path.string() + ": written by a newer fashioncut (checkpoint format " +
+                          std::to_string(format) + ", this build reads up to " + std::to_string(kCheckpointFormat) +
+                          "); upgrade fashioncut");
+  return meta;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& path, const NamedModules& modules,
+                     const NamedOptimizers& optimizers, const nlohmann::json& meta) {
+  torch::serialize::OutputArchive archive;
+  nlohmann::json full = meta;
+  full["format"] = kCheckpointFormat;
+  archive.write("meta", c10::IValue(full.dump()));
+  for (const auto& [name, module] : modules) {
+    torch::serialize::OutputArchive sub;
+    module->save(sub);
+    archive.write("module." + name, sub);
+  }
+  for (const auto& [name, optimizer] : optimizers) {
+    torch::serialize::OutputArchive sub;
+    optimizer->save(sub);
+    archive.write("optimizer." + name, sub);
+  }
+  archive.write("rng.cpu", cpu_rng_state());
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());
+}
+
+nlohmann::json read_checkpoint_meta(const std::filesystem::path& path) {
+  auto archive = open_archive(path);
+  return read_meta(archive, path);
+}
+
+nlohmann::json load_checkpoint(const std::filesystem::path& path, const NamedModules& modules,
+                               const NamedOptimizers& optimizers, bool restore_rng) {
+  auto archive = open_archive(path);
+  nlohmann::json meta = read_meta(archive, path);
+  for (const auto& [name, module] : modules) {
+    torch::serialize::InputArchive sub;
+    if (!archive.try_read("module." + name, sub))
+      throw CheckpointError(path.string() + ": has no module '" + name +
+                            "' (checkpoint of another method: " + meta.value("method", std::string("?")) + ")");
+    // Module::load replaces tensors without comparing shapes: record them and compare after.
+    std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+    for (const auto& item : module->named_parameters()) shapes.emplace_back(item.key(), item.value().sizes().vec());
+    for (const auto& item : module->named_buffers()) shapes.emplace_back(item.key(), item.value().sizes().vec());
+    try {
+      module->load(sub);
+    } catch (const c10::Error& e) {
+      const std::string what = e.what_without_backtrace();
+      throw CheckpointError(path.string() + ": module '" + name + "' does not fit this architecture (" +
+                            what.substr(0, what.find('\n')) + ")");
+    }
+    const auto params = module->named_parameters();
+    const auto buffers = module->named_buffers();
+    for (const auto& [key, shape] : shapes) {
+      const torch::Tensor* t = params.find(key);
+      if (!t) t = buffers.find(key);
+      if (t && t->sizes().vec() != shape)
+        throw CheckpointError(path.string() + ": module '" + name + "' does not fit this architecture ('" + key +
+                              "' has shape " + c10::str(t->sizes()) + " in the checkpoint, " + c10::str(shape) +
+                              " here; another class list or model size?)");
+    }
+  }
+  for (const auto& [name, optimizer] : optimizers) {
+    torch::serialize::InputArchive sub;
+    if (!archive.try_read("optimizer." + name, sub))
+      throw CheckpointError(path.string() + ": has no optimizer '" + name + "'");
+    try {
+      optimizer->load(sub);
+    } catch (const c10::Error& e) {
+      throw CheckpointError(path.string() + ": optimizer '" + name + "' does not fit (" +
+                            std::string(e.what_without_backtrace()).substr(0, 200) + ")");
+    }
+  }
+  if (restore_rng) {
+    torch::Tensor state;
+    if (archive.try_read("rng.cpu", state)) set_cpu_rng_state(state);
+  }
+  return meta;
+}
+
+}  // namespace fashioncut::models

@@ -1,0 +1,199 @@
+// CUT (Park et al. 2020) and Fashion CUT: translation G with PatchGAN D and PatchNCE
+// (netF), optionally with a classifier C trained jointly on G(x_s) whose cross-entropy
+// enters G's loss, and pseudo-labelled real images in C's batch after a warm-up.
+//
+//   L_D = 0.5 * (LSGAN(D(G(x)), 0) + LSGAN(D(y), 1))
+//   L_G = λ_GAN·LSGAN(D(G(x)), 1) + λ_NCE·½(NCE(x, G(x)) + NCE(y, G(y))) + λ_C·CE(C(G(x)), y_x)
+//   C's batch: G(x) (labelled) and, from epoch `pseudo_label_start`, a `pseudo_label_fraction`
+//   of real y with labels argmax C(y) (confidence > threshold). One backward updates G, F and C.
+//   Because one backward serves both, C's supervised gradient carries the factor λ_C too
+//   (with Adam this rescaling barely changes C's steps; λ_C = 1 by default).
+#include <torch/torch.h>
+
+#include "fashioncut/losses/classification.h"
+#include "fashioncut/losses/gan_loss.h"
+#include "fashioncut/losses/patch_nce.h"
+#include "fashioncut/models/patch_discriminator.h"
+#include "fashioncut/models/patch_sample_mlp.h"
+#include "fashioncut/models/resnet_generator.h"
+#include "fashioncut/train/method.h"
+#include "fashioncut/train/methods/methods.h"
+
+namespace fashioncut::train::methods {
+namespace {
+using models::Classifier;
+using torch::Tensor;
+
+enum class Variant { kCut, kFastCut, kFashionCut, kCutThenClassify };
+
+void set_requires_grad(torch::nn::Module& module, bool on) {
+  for (auto& p : module.parameters()) p.set_requires_grad(on);
+}
+
+class CutMethod : public Method {
+ public:
+  CutMethod(const TrainConfig& c, const MethodContext& ctx, Variant variant)
+      : c_(c), variant_(variant), name_(name_of(variant)), spec_(classifier_spec_for(c, ctx)) {
+    nce_idt_ = variant == Variant::kFastCut ? false : c.nce_idt;
+    lambda_nce_ = variant == Variant::kFastCut && c.lambda_nce == 1.0 ? 10.0 : c.lambda_nce;  // FastCUT default
+    G_ = models::ResnetGenerator(models::ResnetGeneratorOptions()
+                                     .input_nc(ctx.channels)
+                                     .output_nc(ctx.channels)
+                                     .ngf(c.ngf)
+                                     .n_blocks(c.n_blocks)
+                                     .antialias(c.antialias)
+                                     .antialias_up(c.antialias));
+    D_ = models::PatchDiscriminator(
+        models::PatchDiscriminatorOptions().input_nc(ctx.channels).ndf(c.ndf).n_layers(c.n_layers_d).antialias(c.antialias));
+    F_ = models::PatchSampleMlp(models::PatchSampleMlpOptions(G_->nce_channels(c.nce_layers)).nc(c.netf_nc));
+    C_ = Classifier(spec_);
+    const auto adam = torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2});
+    opt_g_ = std::make_unique<torch::optim::Adam>(G_->parameters(), adam);
+    opt_d_ = std::make_unique<torch::optim::Adam>(D_->parameters(), adam);
+    opt_f_ = std::make_unique<torch::optim::Adam>(F_->parameters(), adam);
+    opt_c_ = std::make_unique<torch::optim::Adam>(C_->parameters(), torch::optim::AdamOptions(c.classifier_lr));
+  }
+
+  static std::string name_of(Variant v) {
+    switch (v) {
+      case Variant::kCut: return "cut";
+      case Variant::kFastCut: return "fastcut";
+      case Variant::kFashionCut: return "fashion-cut";
+      case Variant::kCutThenClassify: return "cut-then-classify";
+    }
+    return "";
+  }
+
+  std::string name() const override { return name_; }
+  bool has_classifier() const override { return variant_ == Variant::kFashionCut || variant_ == Variant::kCutThenClassify; }
+
+  std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> modules() override {
+    std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> m{
+        {"G", G_.ptr()}, {"D", D_.ptr()}, {"F", F_.ptr()}};
+    if (has_classifier()) m.emplace_back("C", C_.ptr());
+    return m;
+  }
+
+  std::vector<OptimizerSlot> optimizers() override {
+    std::vector<OptimizerSlot> s{{"G", opt_g_.get(), LrSchedule::kLinearDecay},
+                                 {"D", opt_d_.get(), LrSchedule::kLinearDecay},
+                                 {"F", opt_f_.get(), LrSchedule::kLinearDecay}};
+    if (has_classifier()) s.push_back({"C", opt_c_.get(), LrSchedule::kConstant});
+    return s;
+  }
+
+  /// Layer-averaged PatchNCE between src and its translation tgt (features of tgt are
+  /// queries, of src keys; the same patch locations for both).
+  Tensor nce(const Tensor& src, const Tensor& tgt) {
+    const auto feat_q = G_->encode(tgt, c_.nce_layers);
+    const auto feat_k = G_->encode(src, c_.nce_layers);
+    const auto k = F_->forward(feat_k, c_.num_patches);
+    const auto q = F_->forward(feat_q, c_.num_patches, k.patch_ids);
+    return losses::patch_nce_multi(q.feats, k.feats, losses::PatchNceOptions(src.size(0)).tau(c_.nce_t));
+  }
+
+  StepStats train_step(const StepInput& in) override {
+    if (variant_ == Variant::kCutThenClassify && in.epoch >= translate_epochs()) return classify_stage(in);
+    StepStats stats;
+    const int64_t n = in.source.size(0);
+    // G runs once on cat(x, y) (as the reference; InstanceNorm keeps the halves independent).
+    const Tensor real = nce_idt_ ? torch::cat({in.source, in.target}) : in.source;
+    const Tensor fake = G_->forward(real);
+    const Tensor fake_b = fake.narrow(0, 0, n);
+
+    set_requires_grad(*D_, true);
+    opt_d_->zero_grad();
+    const Tensor loss_d =
+        0.5 * (losses::lsgan_loss(D_->forward(fake_b.detach()), false) + losses::lsgan_loss(D_->forward(in.target), true));
+    loss_d.backward();
+    opt_d_->step();
+    set_requires_grad(*D_, false);
+
+    opt_g_->zero_grad();
+    opt_f_->zero_grad();
+    opt_c_->zero_grad();
+    const Tensor loss_gan = c_.lambda_gan * losses::lsgan_loss(D_->forward(fake_b), true);
+    Tensor loss_nce = nce(in.source, fake_b);
+    if (nce_idt_) loss_nce = 0.5 * (loss_nce + nce(in.target, fake.narrow(0, n, n)));
+    Tensor total = loss_gan + lambda_nce_ * loss_nce;
+    stats.losses["D/gan"] = loss_d.item<double>();
+    stats.losses["G/gan"] = loss_gan.item<double>();
+    stats.losses["G/nce"] = loss_nce.item<double>();
+    if (variant_ == Variant::kFashionCut) {
+      const bool pl = c_.pseudo_labels && in.epoch >= c_.pseudo_label_start;
+      const int64_t n_real = pl ? std::max<int64_t>(1, static_cast<int64_t>(n * c_.pseudo_label_fraction)) : 0;
+      const int64_t n_syn = n - n_real;
+      Tensor batch = fake_b.narrow(0, 0, n_syn);
+      if (n_real > 0) batch = torch::cat({batch, in.target.narrow(0, 0, n_real)});
+      const Tensor logits = C_->forward(batch);
+      const Tensor ce = losses::cross_entropy(logits.narrow(0, 0, n_syn), in.source_labels.narrow(0, 0, n_syn));
+      total = total + c_.lambda_c * ce;
+      stats.losses["C/ce"] = ce.item<double>();
+      if (n_real > 0) {
+        const auto plc = losses::pseudo_label_cross_entropy(logits.narrow(0, n_syn, n_real), c_.pseudo_label_threshold);
+        total = total + plc.loss;
+        stats.losses["C/pseudo"] = plc.loss.item<double>();
+        stats.extras["pl/acceptance"] = plc.acceptance_rate.item<double>();
+      }
+    }
+    total.backward();
+    opt_g_->step();
+    opt_f_->step();
+    if (variant_ == Variant::kFashionCut) opt_c_->step();
+    return stats;
+  }
+
+  /// cut-then-classify, stage 2: G frozen, C trained on G(x).
+  StepStats classify_stage(const StepInput& in) {
+    G_->eval();
+    Tensor translated;
+    {
+      torch::NoGradGuard no_grad;
+      translated = G_->forward(in.source);
+    }
+    opt_c_->zero_grad();
+    const Tensor ce = losses::cross_entropy(C_->forward(translated), in.source_labels);
+    ce.backward();
+    opt_c_->step();
+    return {{{"C/ce", ce.item<double>()}}, {}};
+  }
+
+  int64_t translate_epochs() const { return c_.translate_epochs > 0 ? c_.translate_epochs : std::max<int64_t>(1, c_.epochs / 2); }
+
+  Tensor classify(const Tensor& x) override { return C_->forward(x); }
+  Tensor classify_source(const Tensor& x) override { return C_->forward(G_->forward(x)); }
+  Tensor translate(const Tensor& x) override { return G_->forward(x); }
+  std::shared_ptr<torch::nn::Module> classifier_module() override { return C_.ptr(); }
+  nlohmann::json classifier_spec() const override { return spec_.to_json(); }
+
+ private:
+  TrainConfig c_;
+  Variant variant_;
+  std::string name_;
+  models::ClassifierSpec spec_;
+  bool nce_idt_ = true;
+  double lambda_nce_ = 1.0;
+  models::ResnetGenerator G_{nullptr};
+  models::PatchDiscriminator D_{nullptr};
+  models::PatchSampleMlp F_{nullptr};
+  Classifier C_{nullptr};
+  std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_, opt_f_, opt_c_;
+};
+
+MethodFactory factory(Variant v) {
+  return [v](const TrainConfig& c, const MethodContext& ctx) { return std::make_unique<CutMethod>(c, ctx, v); };
+}
+
+}  // namespace
+
+void register_cut_methods() {
+  register_method("cut", "CUT translation only (G, PatchGAN D, PatchNCE); no classifier", factory(Variant::kCut));
+  register_method("fastcut", "FastCUT: CUT without identity NCE, lambda-nce 10", factory(Variant::kFastCut));
+  register_method("fashion-cut",
+                  "Fashion CUT: CUT + classifier on G(x) in G's loss, pseudo-labelled real images after warm-up",
+                  factory(Variant::kFashionCut));
+  register_method("cut-then-classify", "two stages: CUT for translate-epochs, then a classifier on frozen G(x)",
+                  factory(Variant::kCutThenClassify));
+}
+
+}  // namespace fashioncut::train::methods
