@@ -1,0 +1,58 @@
+// Per-sample transforms: decoded cv::Mat -> normalised float tensor, deterministic under an RNG.
+#pragma once
+#include <opencv2/core.hpp>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <random>
+
+namespace fashioncut::data {
+
+enum class ResizeMode {
+  kStretch,         ///< resize to a square, ignoring aspect ratio
+  kKeepAspectPad,   ///< fit the longer side, pad the rest with `pad_value`
+  kKeepAspectCrop,  ///< fill with the shorter side, centre-crop the rest
+};
+
+enum class Normalization {
+  kMinusOneOne,  ///< x/127.5 - 1 -> [-1,1] (GAN convention)
+  kImageNet,     ///< (x/255 - mean)/std with ImageNet stats (gray: mean 0.449, std 0.226)
+};
+
+/// What apply_transform does, in order: channels -> resize to load_size -> crop to size -> flip -> normalise.
+struct TransformOptions {
+  int size = 32;      ///< output height = width
+  int channels = 3;   ///< 1 (gray) or 3 (RGB); sources are converted (RGB->gray uses luma)
+  ResizeMode resize = ResizeMode::kStretch;
+  int load_size = 0;  ///< 0 = size; > size: resize to load_size, then crop to size
+  bool random_crop = false;  ///< crop position random (else centred); only matters when load_size > size
+  bool hflip = false;        ///< flip horizontally with probability 1/2
+  Normalization norm = Normalization::kMinusOneOne;
+  int pad_value = 255;  ///< gray level of the padding for kKeepAspectPad (0..255; white suits product photos)
+};
+
+/// Throws ConfigError if `options` is inconsistent (size < 1, channels not 1/3, load_size in (0,size)).
+void validate(const TransformOptions& options);
+
+/// image: CV_8UC1 or CV_8UC3 RGB [H,W] (decode_image output). Returns float [C,H,W] with
+/// C = options.channels, H = W = options.size, normalised per options.norm.
+/// Deterministic given `rng`: always draws the same number of values (crop x, crop y, flip)
+/// whatever the options, so toggling one augmentation does not shift the others.
+torch::Tensor apply_transform(const cv::Mat& image, const TransformOptions& options, std::mt19937_64& rng);
+
+/// Geometric part only (channels, resize, crop, flip) on 8-bit images; returns CV_8UC{channels}.
+cv::Mat transform_image(const cv::Mat& image, const TransformOptions& options, std::mt19937_64& rng);
+
+/// 8-bit [H,W] gray or RGB image -> normalised float [C,H,W].
+torch::Tensor image_to_tensor(const cv::Mat& image, Normalization norm);
+
+/// Inverse for viewing: normalised [C,H,W] (C = 1 or 3) -> CV_8UC1 / CV_8UC3 RGB; [N,C,H,W]
+/// -> a near-square grid (see make_grid). Values are clamped.
+cv::Mat tensor_to_image(const torch::Tensor& chw, Normalization norm);
+
+/// [N,C,H,W] normalised -> one uint8 image with `columns` tiles per row (0 = ceil(sqrt N)),
+/// tiles separated by `padding` pixels of `pad_value`.
+cv::Mat make_grid(const torch::Tensor& nchw, Normalization norm, int columns = 0, int padding = 2,
+                  int pad_value = 255);
+
+}  // namespace fashioncut::data
