@@ -75,11 +75,11 @@ GarmentGeometry build_bottom(Rng& rng, const std::string& kind) {
     return g;
   }
   const bool shorts = kind == "shorts";
-  const float W = shorts ? U(rng, 0.2, 0.27) : U(rng, 0.15, 0.23);
+  const float W = shorts ? U(rng, 0.2, 0.27) : U(rng, 0.14, 0.2);
   const float crotch = shorts ? U(rng, 0.2, 0.3) : U(rng, 0.25, 0.36);
   const float length = shorts ? crotch + U(rng, 0.12, 0.3) : 1.0f;
   const float fo = shorts ? U(rng, 0.02, 0.07) : U(rng, -0.04, 0.06);  // taper (<0) or flare (>0)
-  float lw = shorts ? U(rng, 0.15, 0.23) : U(rng, 0.1, 0.17);
+  float lw = shorts ? U(rng, 0.15, 0.23) : U(rng, 0.09, 0.15);
   lw = std::min(lw, W + fo - 0.02f);
   const float inner = W + fo - lw;
   std::vector<P> poly{P(-W, 0),         P(W, 0),           P(W + 0.012f, crotch * 0.6f), P(W + fo, length),
@@ -117,9 +117,9 @@ GarmentGeometry build_shoe(Rng& rng, const std::string& kind) {
   g.rigid = true;
   const float seam = 0.65f;
   if (kind == "sneaker") {
-    const float st = U(rng, 0.06, 0.11), th = U(rng, 0.11, 0.17);
+    const float st = U(rng, 0.08, 0.13), th = U(rng, 0.14, 0.22);
     const bool high = chance(rng, 0.12);
-    const float ch = high ? U(rng, 0.5, 0.65) : U(rng, 0.28, 0.4);
+    const float ch = high ? U(rng, 0.52, 0.65) : U(rng, 0.36, 0.5);
     std::vector<P> up{P(-0.49f, -st * 0.6f)};
     append(up, bezier(P(-0.49f, -st * 0.6f), P(-0.5f, -th), P(-0.45f, -th), P(-0.36f, -th - 0.01f), 5));
     up.emplace_back(-0.06f, -ch * U(rng, 0.7, 0.8));
@@ -150,16 +150,16 @@ GarmentGeometry build_shoe(Rng& rng, const std::string& kind) {
   }
   if (kind == "sandal") {
     const double heel_draw = uniform01(rng);
-    const std::string heel = heel_draw < 0.4 ? "flat" : heel_draw < 0.85 ? "high" : "wedge";
+    const std::string heel = heel_draw < 0.6 ? "flat" : heel_draw < 0.88 ? "high" : "wedge";
     const float hh = heel == "flat" ? U(rng, 0.0, 0.05) : heel == "high" ? U(rng, 0.25, 0.55) : U(rng, 0.15, 0.35);
-    const float st = U(rng, 0.025, 0.05);
+    const float st = U(rng, 0.04, 0.07);
     auto sole_y = [&](float x) { return -st / 2 - hh * smoothstep01((x + 0.15f) / 0.58f); };
     std::vector<P> sole;
     for (int i = 0; i <= 12; ++i) {
       const float x = -0.48f + 0.93f * i / 12.f;
       sole.emplace_back(x, sole_y(x));
     }
-    const float strap_w = U(rng, 0.02, 0.045);
+    const float strap_w = U(rng, 0.035, 0.07);
     const P ankle(0.33f, sole_y(0.4f) - U(rng, 0.18, 0.3));
     if (chance(rng, 0.6)) g.pieces.push_back(strap(arc_points(ankle, 0.09f, 0.035f, 0, 360, 14), strap_w * 0.8f, 0.2f));
     g.pieces.push_back(strap({P(0.44f, sole_y(0.44f)), ankle + P(0.08f, 0.01f)}, strap_w, 0.2f));  // heel counter
@@ -194,7 +194,7 @@ GarmentGeometry build_shoe(Rng& rng, const std::string& kind) {
   const float st = U(rng, 0.05, 0.09);
   const bool high_heel = chance(rng, 0.3);
   const float hh = high_heel ? U(rng, 0.12, 0.28) : U(rng, 0.0, 0.05);
-  const float H = U(rng, 0.6, 0.95);
+  const float H = U(rng, 0.5, 0.85);
   auto lift = [&](P p) { return P(p.x, p.y - hh * smoothstep01((p.x + 0.15f) / 0.6f)); };
   std::vector<P> up{P(-0.5f, -st * 0.7f)};
   append(up, bezier(P(-0.5f, -st * 0.7f), P(-0.51f, -0.2f), P(-0.45f, -0.24f), P(-0.32f, -0.27f), 5));
@@ -238,7 +238,7 @@ GarmentGeometry build_shoe(Rng& rng, const std::string& kind) {
 GarmentGeometry build_bag(Rng& rng) {
   GarmentGeometry g;
   g.rigid = true;
-  const float bh = U(rng, 0.5, 0.85), tn = U(rng, 0.72, 1.0), r = U(rng, 0.02, 0.12);
+  const float bh = U(rng, 0.6, 1.0), tn = U(rng, 0.72, 1.0), r = U(rng, 0.02, 0.12);
   std::vector<P> body{P(-0.5f * tn, 0), P(0.5f * tn, 0)};
   append(body, arc_points(P(0.5f - r, bh - r), r, r, 0, 90, 5));
   append(body, arc_points(P(-0.5f + r, bh - r), r, r, 90, 180, 5));

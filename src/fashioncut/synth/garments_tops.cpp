@@ -33,7 +33,7 @@ GarmentStroke dot(P c, float r, float shade) {
 void add_sleeves(GarmentGeometry& g, Rng& rng, float bw, float sd, float ap, float length_total, bool long_sleeves,
                  float seam, bool cuffs) {
   const float w0 = ap - sd;
-  const float angle = long_sleeves ? U(rng, 68, 84) : U(rng, 22, 50);
+  const float angle = long_sleeves ? U(rng, 78, 88) : U(rng, 22, 50);
   const float rad = angle * float(M_PI / 180);
   const cv::Point2f dir(-std::cos(rad), std::sin(rad));
   const float len = long_sleeves ? (length_total - sd) * U(rng, 0.78, 0.98) / std::sin(rad) : U(rng, 0.13, 0.28);
@@ -64,7 +64,7 @@ void add_sleeves(GarmentGeometry& g, Rng& rng, float bw, float sd, float ap, flo
 GarmentGeometry build_top(Rng& rng, const std::string& kind) {
   GarmentGeometry g;
   const bool tee = kind == "t-shirt" || kind == "t-shirt_top";
-  const bool tank = kind == "t-shirt_top" && chance(rng, 0.3);
+  const bool tank = kind == "t-shirt_top" && chance(rng, 0.2);
   const bool shirt = kind == "shirt";
   const bool coat = kind == "coat";
   const bool knit = kind == "sweater" || kind == "pullover";
@@ -72,7 +72,7 @@ GarmentGeometry build_top(Rng& rng, const std::string& kind) {
   const float seam = 0.72f;
 
   const float L = coat ? U(rng, 1.0, 1.35) : tee ? U(rng, 0.95, 1.15) : U(rng, 0.9, 1.1);
-  const float bw = tank ? U(rng, 0.2, 0.28) : coat ? U(rng, 0.27, 0.36) : U(rng, 0.26, 0.34);
+  const float bw = tank ? U(rng, 0.2, 0.28) : coat ? U(rng, 0.23, 0.31) : tee ? U(rng, 0.26, 0.34) : U(rng, 0.22, 0.29);
   const float flare = U(rng, -0.02, 0.04);
   const bool vneck = (tee && chance(rng, 0.2)) || (knit && chance(rng, 0.15));
   const float nw = tank ? U(rng, 0.09, 0.14) : U(rng, 0.065, 0.105);
@@ -202,7 +202,7 @@ GarmentGeometry build_dress(Rng& rng) {
   const float nw = U(rng, 0.06, 0.11), nd = U(rng, 0.04, 0.2);
   const float ap = U(rng, 0.17, 0.25), bb = U(rng, 0.14, 0.2);
   const float wy = U(rng, 0.32, 0.48), ww = bb * U(rng, 0.78, 0.95);
-  const float hw = sheath ? bb * U(rng, 1.0, 1.35) : U(rng, 0.27, 0.47);
+  const float hw = sheath ? bb * U(rng, 1.0, 1.35) : U(rng, 0.22, 0.38);
   const double sleeve_draw = uniform01(rng);
   const bool straps = sleeve_draw < 0.45;
   const bool sleeves = !straps;

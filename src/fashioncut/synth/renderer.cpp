@@ -127,7 +127,9 @@ SynthSample Renderer::render(uint64_t index) const {
     s.garment = garment_pool_[size_t(uniform_int(rng, 0, int(garment_pool_.size()) - 1))];
   } else {
     s.garment = s.label;
-    s.pattern = pattern_pool_[size_t(uniform_int(rng, 0, int(pattern_pool_.size()) - 1))];
+    const bool has_plain = std::find(pattern_pool_.begin(), pattern_pool_.end(), "plain") != pattern_pool_.end();
+    const bool plain = chance(rng, o.plain_prob) && has_plain;
+    s.pattern = plain ? "plain" : pattern_pool_[size_t(uniform_int(rng, 0, int(pattern_pool_.size()) - 1))];
   }
   nlohmann::json& P = s.params;
   P["index"] = index;
@@ -333,6 +335,11 @@ SynthSample Renderer::render(uint64_t index) const {
   if (o.supersample > 1) cv::resize(out, out, cv::Size(o.size, o.size), 0, 0, cv::INTER_AREA);
   apply_artefacts(out, o, scene_rng, P);
   if (o.channels == 1) cv::cvtColor(out, out, cv::COLOR_RGB2GRAY);
+  if (o.gamma != 1.0) {
+    cv::Mat lut(1, 256, CV_8U);
+    for (int v = 0; v < 256; ++v) lut.at<uint8_t>(v) = cv::saturate_cast<uint8_t>(255.0 * std::pow(v / 255.0, 1.0 / o.gamma));
+    cv::LUT(out, lut, out);
+  }
   s.image = out;
   return s;
 }

@@ -150,7 +150,7 @@ SynthOptions SynthOptions::preset_options(const std::string& name) {
   o.channels = 1;
   o.label = "garment";
   o.supersample = 3;
-  o.scale_min = 0.93;
+  o.scale_min = 0.96;
   o.scale_max = 1.0;
   o.rotation_deg = 0.0;
   o.perspective = 0.0;
@@ -162,9 +162,11 @@ SynthOptions SynthOptions::preset_options(const std::string& name) {
   o.print_prob = 0.2;
   o.texture_scale_min = 0.9;
   o.texture_scale_max = 1.8;
-  o.exposure_min = 0.8;
-  o.exposure_max = 1.35;
-  o.dark_garment_prob = 0.15;
+  o.exposure_min = 0.9;
+  o.exposure_max = 1.3;
+  o.dark_garment_prob = 0.1;
+  o.gamma = 1.7;
+  o.plain_prob = 0.5;  // most Fashion-MNIST products are plain, with some prints and patterns  // Fashion-MNIST's gray levels are lifted: garments average ~160 on black
   o.ambient_min = 0.75;
   o.ambient_max = 0.95;
   o.light_min = 0.1;
@@ -194,6 +196,7 @@ void SynthOptions::validate() const {
   check_names("garments", garments, all_garments);
   check_names("patterns", patterns, materials);
   check_range("supersample", supersample, 1, 4);
+  check_range("plain_prob", plain_prob, 0, 1);
   check_range("scale_min", scale_min, 0.05, 1.5);
   check_range("scale_max", scale_max, 0.05, 1.5);
   check_pair("scale_min", scale_min, "scale_max", scale_max);
@@ -212,6 +215,7 @@ void SynthOptions::validate() const {
   check_range("exposure_max", exposure_max, 0, 4);
   check_pair("exposure_min", exposure_min, "exposure_max", exposure_max);
   check_range("dark_garment_prob", dark_garment_prob, 0, 1);
+  check_range("gamma", gamma, 0.2, 5);
   check_range("ambient_min", ambient_min, 0, 2);
   check_range("ambient_max", ambient_max, 0, 2);
   check_pair("ambient_min", ambient_min, "ambient_max", ambient_max);

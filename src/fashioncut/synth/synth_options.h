@@ -21,6 +21,7 @@ struct SynthOptions {
   std::vector<std::string> classes;  ///< classes of the label kind, in this order; empty = all of the kind
   std::vector<std::string> garments; ///< garment pool when label = pattern; empty = the preset's set
   std::vector<std::string> patterns; ///< pattern pool when label = garment; empty = all materials
+  double plain_prob = 0.0;           ///< label = garment: probability of "plain" (if pooled); else uniform
   uint64_t seed = 0;                 ///< global seed; sample i uses make_rng(seed, i)
   int supersample = 1;               ///< render at size*supersample, then area-downsample (1..4)
   // ---- camera ----
@@ -40,6 +41,7 @@ struct SynthOptions {
   double exposure_min = 1.0;    ///< multiplier on the garment's radiance: lower bound
   double exposure_max = 1.0;    ///< ... upper bound
   double dark_garment_prob = 0.0;  ///< probability that the garment's colours are darkened (black clothes)
+  double gamma = 1.0;           ///< output tone curve out = 255 * (in / 255)^(1 / gamma); > 1 lifts mid-tones
   // ---- lighting ----
   double ambient_min = 0.45;        ///< ambient light intensity: lower bound
   double ambient_max = 0.70;        ///< ... upper bound
@@ -91,6 +93,7 @@ void for_each_field(Options& o, F&& f) {
   f("classes", o.classes, "classes of the label kind, in this order; [] = all of the kind");
   f("garments", o.garments, "garment pool when label = pattern; [] = the preset's set");
   f("patterns", o.patterns, "pattern pool when label = garment; [] = all materials");
+  f("plain_prob", o.plain_prob, "label = garment: probability of the plain material (if pooled); 0 = uniform");
   f("seed", o.seed, "global seed; sample i is a pure function of (options, seed, i)");
   f("supersample", o.supersample, "render at size*supersample then area-downsample (1..4)");
   f("scale_min", o.scale_min, "garment's longest side / frame: lower bound");
@@ -108,6 +111,7 @@ void for_each_field(Options& o, F&& f) {
   f("exposure_min", o.exposure_min, "garment radiance multiplier: lower bound");
   f("exposure_max", o.exposure_max, "garment radiance multiplier: upper bound");
   f("dark_garment_prob", o.dark_garment_prob, "probability of darkened (black) garment colours");
+  f("gamma", o.gamma, "output tone curve out = 255*(in/255)^(1/gamma); > 1 lifts mid-tones");
   f("ambient_min", o.ambient_min, "ambient light: lower bound");
   f("ambient_max", o.ambient_max, "ambient light: upper bound");
   f("light_min", o.light_min, "directional light intensity: lower bound");
