@@ -17,9 +17,15 @@ struct CommonOptions {
   std::string device = "auto";  ///< auto | cpu | cuda | cuda:N
 };
 
-/// Adds `--config FILE.toml` (CLI11's TOML reader; keys are the long option names, an
-/// unknown key is an error) to `sub`.
+inline constexpr const char* kConfigOption = "--config";
+
+/// Adds `--config FILE.toml` to `sub`: keys are the long option names (`-` or `_`), an unknown
+/// key is an error naming the file, and options given on the command line win.
 void add_config_option(CLI::App& sub);
+
+/// After `app.parse`: applies the `--config` file of every parsed subcommand (recursively).
+/// Throws ConfigError naming the file on a missing file, bad TOML, unknown key or bad value.
+void apply_config_files(CLI::App& app);
 
 /// Adds --threads and --device.
 void add_common_options(CLI::App& sub, CommonOptions& options);

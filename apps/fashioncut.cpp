@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   cli::add_bench_command(app, action);
   try {
     app.parse(argc, argv);
+    cli::apply_config_files(app);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const fashioncut::Error& e) {  // e.g. a --config file that cannot be read

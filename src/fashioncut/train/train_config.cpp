@@ -177,7 +177,26 @@ std::string to_toml(const TrainConfig& config) {
   CLI::App app("config");
   bind_train_config(app, copy, true);
   app.parse(std::vector<std::string>{});
-  return "# fashioncut train: effective configuration\n" + app.config_to_str(true, false);
+  // CLI11 2.1 writes a vector default as one quoted string ("0 4 8"), which it cannot read back;
+  // write those lines as TOML arrays.
+  std::istringstream lines(app.config_to_str(true, false));
+  std::string out = "# fashioncut train: effective configuration\n", line;
+  while (std::getline(lines, line)) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos && line[0] != '#') {
+      const CLI::Option* opt = app.get_option_no_throw("--" + line.substr(0, eq));
+      if (opt != nullptr && opt->get_expected_max() > 1) {
+        std::string value = line.substr(eq + 1);
+        value.erase(std::remove(value.begin(), value.end(), '"'), value.end());
+        std::istringstream items(value);
+        std::string item, array;
+        while (items >> item) array += (array.empty() ? "" : ", ") + item;
+        line = line.substr(0, eq + 1) + "[" + array + "]";
+      }
+    }
+    out += line + '\n';
+  }
+  return out;
 }
 
 }  // namespace fashioncut::train

@@ -9,6 +9,7 @@
 #include "fashioncut/core/errors.h"
 #include "fashioncut/core/log.h"
 #include "fashioncut/core/progress.h"
+#include "fashioncut/core/seed.h"
 #include "fashioncut/core/threads.h"
 #include "fashioncut/eval/metrics.h"
 #include "fashioncut/models/checkpoint.h"
@@ -150,7 +151,8 @@ void Trainer::restore() {
   method_->load_state(m.value("method_state", json::object()));
   source_->seek(m.at("source_position"));
   target_->seek(m.at("target_position"));
-  const size_t pruned = prune_metrics_after(run_dir_ / "metrics.jsonl", iteration_ - 1);
+  // Records carry the count of iterations done, as does the checkpoint: keep those <= it.
+  const size_t pruned = prune_metrics_after(run_dir_ / "metrics.jsonl", iteration_);
   log_info("resuming ", run_dir_.string(), " at epoch ", epoch_ + 1, " step ", iter_in_epoch_, " (iteration ",
            iteration_, (pruned ? ", dropped " + std::to_string(pruned) + " log records written after it" : ""), ")");
 }
