@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""Median time of one Fashion CUT training step in PyTorch (compute only: random tensors, no data).
+
+Mirrors CutMethod::train_step (variant fashion-cut) of src/fashioncut/train/methods/cut_methods.cpp
+at the settings of configs/fmnist.toml or configs/catalog-small.toml.
+
+  /usr/bin/python3 bench/reference/fashion_cut_step.py --config fmnist --steps 20 --warmup 3
+  /usr/bin/python3 bench/reference/fashion_cut_step.py --config fmnist --check-params
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import torch  # noqa: E402
+
+import common  # noqa: E402
+from cut_models import CONFIGS, FashionCutStep, count_params  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", choices=sorted(CONFIGS), default="fmnist")
+    ap.add_argument("--steps", type=int, default=None, help="timed steps (alias of --repeats)")
+    ap.add_argument("--batch-size", type=int, default=None, help="override the config's batch_size")
+    ap.add_argument("--phase", choices=["warmup", "pseudo"], default="warmup",
+                    help="warmup: epochs < pseudo_label_start (C sees G(x_s) only); "
+                         "pseudo: later epochs (half of C's batch = pseudo-labelled x_t)")
+    ap.add_argument("--check-params", action="store_true", help="print parameter counts per network and exit")
+    common.add_common_args(ap, warmup=3, repeats=20)
+    args = ap.parse_args()
+    if args.steps is not None:
+        args.repeats = args.steps
+    common.setup(args)
+
+    cfg = dict(CONFIGS[args.config])
+    if args.batch_size:
+        cfg["batch_size"] = args.batch_size
+    method = FashionCutStep(cfg)
+
+    if args.check_params:
+        counts = {name: count_params(m) for name, m in method.modules().items()}
+        common.emit({
+            "bench": "fashion_cut_params",
+            "config": args.config,
+            "params": counts,
+            "params_total": sum(counts.values()),
+            "nce_channels": method.G.nce_channels(cfg["nce_layers"]),
+            "settings": cfg,
+        })
+        return
+
+    n, ch, side = cfg["batch_size"], cfg["channels"], cfg["image_size"]
+    xs = torch.rand(n, ch, side, side) * 2 - 1
+    xt = torch.rand(n, ch, side, side) * 2 - 1
+    ys = torch.randint(0, cfg["num_classes"], (n,))
+    method.train()  # Trainer::step_once puts every module in train mode before the step
+
+    pseudo = args.phase == "pseudo"
+    for _ in range(args.warmup):
+        method.step(xs, ys, xt, pseudo)
+    times = []
+    stats = {}
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        stats = method.step(xs, ys, xt, pseudo)
+        times.append(time.perf_counter() - t0)
+
+    s = common.summary(times)
+    common.emit({
+        "bench": "fashion_cut_step",
+        "config": args.config,
+        "phase": args.phase,
+        "threads": args.threads,
+        "warmup": args.warmup,
+        "steps": args.repeats,
+        "batch_size": n,
+        "image_size": side,
+        "channels": ch,
+        "ms_per_step": s["median_ms"],
+        "images_per_s": n / (s["median_ms"] / 1e3),
+        "images_counted": "source images per step (batch_size), as Trainer's images_per_s; "
+                          "each step also uses batch_size target images",
+        "timing": s,
+        "last_losses": stats,
+        "settings": cfg,
+    })
+
+
+if __name__ == "__main__":
+    main()
