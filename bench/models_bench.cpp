@@ -46,12 +46,19 @@ Network network(std::string name, Factory factory, int64_t in_channels = 3) {
 
 std::vector<Network> networks() {
   return {
-      network("G ngf32 6blk (fmnist)",
+      // configs/fmnist.toml: ngf 16, 4 blocks, ndf 16, 1 channel.
+      network("G ngf16 4blk 1ch (configs/fmnist.toml)",
+              [] { return ResnetGenerator(ResnetGeneratorOptions().input_nc(1).output_nc(1).ngf(16).n_blocks(4)); }, 1),
+      network("D ndf16 1ch (configs/fmnist.toml)",
+              [] { return PatchDiscriminator(PatchDiscriminatorOptions().input_nc(1).ndf(16)); }, 1),
+      network("G ngf32 6blk (train defaults)",
               [] { return ResnetGenerator(ResnetGeneratorOptions().ngf(32).n_blocks(6)); }),
       network("G ngf64 9blk (CUT paper)", [] { return ResnetGenerator(ResnetGeneratorOptions()); }),
-      network("D ndf64 n_layers3", [] { return PatchDiscriminator(PatchDiscriminatorOptions()); }),
+      network("D ndf64 n_layers3 (CUT paper)", [] { return PatchDiscriminator(PatchDiscriminatorOptions()); }),
       network("resnet18 small-input",
               [] { return ResNet(ResNetOptions().depth(18).num_classes(10).small_input(true)); }),
+      network("resnet18 1ch (configs/fmnist.toml)",
+              [] { return ResNet(ResNetOptions().depth(18).num_classes(10).in_channels(1)); }, 1),
       network("resnet18", [] { return ResNet(ResNetOptions().depth(18).num_classes(10)); }),
       network("resnet50", [] { return ResNet(ResNetOptions().depth(50).num_classes(10)); }),
   };
