@@ -38,6 +38,24 @@ void ensure_writable_dir(const fs::path& dir) {
     throw IoError(dir.string() + ": folder is not writable (" + errno_text() + "); choose a writable location");
 }
 
+void require_output_parent(const fs::path& out) {
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::path missing;  // the outermost ancestor that does not exist
+  for (fs::path p = parent; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    missing = p;
+    if (p == p.parent_path()) break;
+  }
+  if (!missing.empty() && missing.has_parent_path() && missing.parent_path() == missing.root_path())
+    throw IoError(out.string() + ": " + missing.string() +
+                  " does not exist; check the output path, or create it first (mkdir -p " + parent.string() + ")");
+  try {
+    ensure_writable_dir(parent);
+  } catch (const IoError& e) {
+    throw IoError(out.string() + ": " + e.what());
+  }
+}
+
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
   const fs::path parent = path.parent_path();
   if (!parent.empty()) ensure_writable_dir(parent);

@@ -18,6 +18,13 @@ std::string read_file(const std::filesystem::path& path);
 /// Creates `dir` (and parents); throws IoError with a fix if impossible or not writable.
 void ensure_writable_dir(const std::filesystem::path& dir);
 
+/// For a command's output folder `out`: creates its missing parents (as `mkdir -p`) and checks
+/// they are writable, except when the first missing one would be a new folder at the top of
+/// the filesystem (`/nonexistent/dir/x`): that is almost always a typo or a path meant for
+/// another machine, and as root it would silently succeed, so it is an IoError naming the path
+/// and the fix. `out` itself is created by the caller.
+void require_output_parent(const std::filesystem::path& out);
+
 /// Temporary sibling name used by write_file_atomic (".<name>.tmp.<pid>").
 std::filesystem::path temp_sibling(const std::filesystem::path& path);
 

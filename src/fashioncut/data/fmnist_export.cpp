@@ -73,9 +73,9 @@ FmnistExportSummary export_fmnist(const FmnistExportOptions& options) {
   }
   const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
   try {
-    ensure_writable_dir(parent);
+    require_output_parent(out);
   } catch (const IoError& e) {
-    throw IoError(out.string() + ": cannot create the output folder (" + e.what() + ")");
+    throw IoError(std::string("cannot create the output folder: ") + e.what());
   }
 
   const auto classes = fmnist_class_names();

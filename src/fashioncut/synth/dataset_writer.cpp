@@ -112,7 +112,8 @@ WriteSummary write_dataset(const Renderer& renderer, const WriteOptions& wo) {
     throw IoError(out.string() + ": shard " + std::to_string(wo.shard_k) + "/" + std::to_string(wo.shard_n) +
                   " is already complete there; choose a new folder");
   const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  ensure_writable_dir(sharded ? out : parent);
+  require_output_parent(out);
+  if (sharded) ensure_writable_dir(out);  // shards share the folder; each writes its own temp dir in it
   const fs::path tmp = (sharded ? out : parent) /
                        ("." + out.filename().string() + suffix + ".partial." + std::to_string(::getpid()));
   fs::remove_all(tmp, ec);

@@ -1,6 +1,7 @@
 // Fashion-MNIST IDX reader on the real files (checked against Python), bad IDX files, the
 // in-memory dataset, and the folder export (library and CLI) on tiny generated IDX files.
 #include <gmock/gmock.h>
+#include <unistd.h>
 
 #include "data_test_util.h"
 #include "fashioncut/core/errors.h"
@@ -177,6 +178,22 @@ TEST_F(FmnistTest, ExportRefusesForeignFolderAndUnwritablePath) {
   } catch (const IoError& e) {
     EXPECT_THAT(e.what(), HasSubstr(o.out_dir.string()));
   }
+
+  // A new folder at the top of the filesystem (a typo in --out) is refused, even as root.
+  const fs::path top = "/fashioncut-no-such-dir-" + std::to_string(::getpid());
+  o.out_dir = top / "deeper" / "x";
+  try {
+    export_fmnist(o);
+    ADD_FAILURE() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(top.string() + " does not exist"));
+    EXPECT_THAT(e.what(), HasSubstr("mkdir -p"));
+  }
+  EXPECT_FALSE(fs::exists(top));
+  // Missing parents elsewhere are created, as `mkdir -p` would (`--out out/fm` on a fresh clone).
+  o.out_dir = scratch() / "new_parent" / "fm";
+  EXPECT_NO_THROW(export_fmnist(o));
+  EXPECT_TRUE(fs::exists(o.out_dir / kFmnistMarker));
 }
 
 TEST_F(FmnistTest, CliExportSucceedsAndFailsWithOneLine) {

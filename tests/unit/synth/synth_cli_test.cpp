@@ -60,6 +60,7 @@ TEST_F(SynthCliTest, BadInputIsOneLineAndNonZero) {
       {"synth --count 3 --shard 3/2 --out " + out("f"), "shard"},
       {"synth --count 3 --shard 0/2 --out " + out("g"), "shard"},
       {"synth --count 3 --out /proc/forbidden/x", "/proc/forbidden"},
+      {"synth --count 3 --out /fashioncut-no-such-dir/deeper/x", "/fashioncut-no-such-dir does not exist"},
       {"synth --count 3 --out " + out("full"), "not empty"},
       {"synth --count 3 --label colour --out " + out("h"), "label"},
       {"synth --count 3", "--out"},
