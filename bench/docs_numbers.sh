@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 fc="$build/fashioncut"
 out=${OUT:-out/numbers}
-mkdir -p "$out"
+mkdir -p "$out" out/runs
 t() { local s=$(date +%s.%N); "$@"; local e=$(date +%s.%N); awk -v a="$s" -v b="$e" 'BEGIN{printf "  (%.1f s)\n", b-a}'; }
 step() { echo; echo "== $*"; }
 
