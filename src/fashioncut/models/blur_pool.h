@@ -53,4 +53,10 @@ struct BlurUpsampleImpl : torch::nn::Module {
 };
 TORCH_MODULE(BlurUpsample);
 
+/// CUT's norm layer for G and D: InstanceNorm2d(c, affine=False, track_running_stats=False).
+inline torch::nn::InstanceNorm2d cut_instance_norm(int64_t channels) {
+  return torch::nn::InstanceNorm2d(
+      torch::nn::InstanceNorm2dOptions(channels).affine(false).track_running_stats(false));
+}
+
 }  // namespace fashioncut::models

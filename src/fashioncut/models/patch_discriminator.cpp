@@ -12,9 +12,6 @@ nn::Conv2d conv4(int64_t in, int64_t out, int64_t stride) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, 4).stride(stride).padding(1).bias(true));
 }
 nn::LeakyReLU lrelu() { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true)); }
-nn::InstanceNorm2d instance_norm(int64_t c) {
-  return nn::InstanceNorm2d(nn::InstanceNorm2dOptions(c).affine(false).track_running_stats(false));
-}
 }  // namespace
 
 PatchDiscriminatorImpl::PatchDiscriminatorImpl(const PatchDiscriminatorOptions& options_) : options(options_) {
@@ -32,14 +29,14 @@ PatchDiscriminatorImpl::PatchDiscriminatorImpl(const PatchDiscriminatorOptions& 
     mult_prev = mult;
     mult = std::min<int64_t>(int64_t{1} << n, 8);
     seq->push_back(conv4(ndf * mult_prev, ndf * mult, stride));
-    seq->push_back(instance_norm(ndf * mult));
+    seq->push_back(cut_instance_norm(ndf * mult));
     seq->push_back(lrelu());
     if (o.antialias()) seq->push_back(BlurDownsample(BlurDownsampleOptions(ndf * mult)));
   }
   mult_prev = mult;
   mult = std::min<int64_t>(int64_t{1} << std::min<int64_t>(o.n_layers(), 3), 8);
   seq->push_back(conv4(ndf * mult_prev, ndf * mult, 1));
-  seq->push_back(instance_norm(ndf * mult));
+  seq->push_back(cut_instance_norm(ndf * mult));
   seq->push_back(lrelu());
   seq->push_back(conv4(ndf * mult, 1, 1));
   model = register_module("model", seq);

@@ -12,17 +12,14 @@ namespace {
 nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(true));
 }
-nn::InstanceNorm2d instance_norm(int64_t c) {
-  return nn::InstanceNorm2d(nn::InstanceNorm2dOptions(c).affine(false).track_running_stats(false));
-}
 }  // namespace
 
 ResnetBlockImpl::ResnetBlockImpl(int64_t dim_) : dim(dim_) {
   TORCH_CHECK(dim > 0, "ResnetBlock: dim must be > 0, got ", dim);
   conv_block = register_module(
-      "conv_block", nn::Sequential(nn::ReflectionPad2d(1), conv(dim, dim, 3, 1, 0), instance_norm(dim),
+      "conv_block", nn::Sequential(nn::ReflectionPad2d(1), conv(dim, dim, 3, 1, 0), cut_instance_norm(dim),
                                    nn::ReLU(nn::ReLUOptions(true)), nn::ReflectionPad2d(1), conv(dim, dim, 3, 1, 0),
-                                   instance_norm(dim)));
+                                   cut_instance_norm(dim)));
 }
 
 torch::Tensor ResnetBlockImpl::forward(const torch::Tensor& x) { return x + conv_block->forward(x); }
@@ -44,12 +41,12 @@ ResnetGeneratorImpl::ResnetGeneratorImpl(const ResnetGeneratorOptions& options_)
   const int64_t ngf = o.ngf();
   add(nn::ReflectionPad2d(3), o.input_nc());
   add(conv(o.input_nc(), ngf, 7, 1, 0), ngf);
-  add(instance_norm(ngf), ngf);
+  add(cut_instance_norm(ngf), ngf);
   add(nn::ReLU(nn::ReLUOptions(true)), ngf);
   for (int64_t i = 0; i < 2; ++i) {  // two downsampling stages
     const int64_t in = ngf << i, out = ngf << (i + 1);
     add(conv(in, out, 3, o.antialias() ? 1 : 2, 1), out);
-    add(instance_norm(out), out);
+    add(cut_instance_norm(out), out);
     add(nn::ReLU(nn::ReLUOptions(true)), out);
     if (o.antialias()) add(BlurDownsample(BlurDownsampleOptions(out)), out);
   }
@@ -64,7 +61,7 @@ ResnetGeneratorImpl::ResnetGeneratorImpl(const ResnetGeneratorOptions& options_)
       add(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in, out, 3).stride(2).padding(1).output_padding(1).bias(true)),
           out);
     }
-    add(instance_norm(out), out);
+    add(cut_instance_norm(out), out);
     add(nn::ReLU(nn::ReLUOptions(true)), out);
   }
   add(nn::ReflectionPad2d(3), ngf);

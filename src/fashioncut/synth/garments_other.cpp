@@ -3,22 +3,12 @@
 // length about 1.
 #include <cmath>
 
-#include "fashioncut/synth/garment.h"
+#include "fashioncut/synth/garment_builders.h"
 
 namespace fashioncut::synth {
 namespace {
 
-using P = cv::Point2f;
-float U(Rng& rng, double lo, double hi) { return float(uniform(rng, lo, hi)); }
-
-GarmentStroke line(std::vector<P> pts, float width, float shade, bool closed = false) {
-  GarmentStroke s;
-  s.points = std::move(pts);
-  s.width = width;
-  s.shade = shade;
-  s.closed = closed;
-  return s;
-}
+using namespace builders;  // NOLINT: U, line, P
 
 GarmentPiece strap(std::vector<P> pts, float width, float height = 0.3f) {
   GarmentPiece p;

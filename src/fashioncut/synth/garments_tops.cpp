@@ -3,21 +3,12 @@
 // body length is about 1.
 #include <cmath>
 
-#include "fashioncut/synth/garment.h"
+#include "fashioncut/synth/garment_builders.h"
 
 namespace fashioncut::synth {
 namespace {
 
-using P = cv::Point2f;
-float U(Rng& rng, double lo, double hi) { return float(uniform(rng, lo, hi)); }
-
-GarmentStroke line(std::vector<P> pts, float width, float shade) {
-  GarmentStroke s;
-  s.points = std::move(pts);
-  s.width = width;
-  s.shade = shade;
-  return s;
-}
+using namespace builders;  // NOLINT: U, line, P
 
 GarmentStroke dot(P c, float r, float shade) {
   GarmentStroke s;

@@ -86,7 +86,7 @@ Blobs blobs(const cv::Mat& gray, bool minority = true, int min_area = 4) {
   cv::Mat g8, bin;
   gray.convertTo(g8, CV_8U);
   cv::threshold(g8, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-  if (minority && cv::countNonZero(bin) > bin.total() / 2) cv::bitwise_not(bin, bin);
+  if (minority && size_t(cv::countNonZero(bin)) > bin.total() / 2) cv::bitwise_not(bin, bin);
   std::vector<std::vector<cv::Point>> contours;
   cv::findContours(bin, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
   Blobs b;

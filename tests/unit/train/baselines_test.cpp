@@ -67,15 +67,6 @@ std::map<std::string, torch::Tensor> snapshot(Method& m) {
   return out;
 }
 
-/// Names of parameters that differ between two snapshots.
-std::vector<std::string> changed(const std::map<std::string, torch::Tensor>& a,
-                                 const std::map<std::string, torch::Tensor>& b) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : a)
-    if (!torch::equal(t, b.at(name))) out.push_back(name);
-  return out;
-}
-
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 /// Expects: every parameter under one of `moved` changed, every other one is untouched.
