@@ -69,6 +69,19 @@ ResnetGeneratorImpl::ResnetGeneratorImpl(const ResnetGeneratorOptions& options_)
   add(nn::Tanh(), o.output_nc());
   model = register_module("model", seq);
   if (o.init_gain() > 0) init_cut_weights(*this, o.init_gain());
+  if (o.residual()) {
+    TORCH_CHECK(o.input_nc() == o.output_nc(), "ResnetGenerator: residual needs input_nc == output_nc, got ",
+                o.input_nc(), " and ", o.output_nc());
+    torch::NoGradGuard no_grad;
+    auto* last = (*model)[model->size() - 2]->as<nn::Conv2d>();
+    TORCH_CHECK(last != nullptr, "ResnetGenerator: expected the output conv before Tanh");
+    last->weight.zero_();
+    if (last->bias.defined()) last->bias.zero_();
+  }
+}
+
+torch::Tensor ResnetGeneratorImpl::residual_output(const torch::Tensor& x, const torch::Tensor& y) const {
+  return options.residual() ? (x + y).clamp(-1.0, 1.0) : y;
 }
 
 int64_t ResnetGeneratorImpl::first_block_index() const { return 4 + 2 * (options.antialias() ? 4 : 3); }
@@ -114,7 +127,7 @@ torch::Tensor ResnetGeneratorImpl::forward(const torch::Tensor& x) {
     using torch::indexing::Slice;
     y = y.index({Slice(), Slice(), Slice(0, h), Slice(0, w)});
   }
-  return y;
+  return residual_output(x, y);
 }
 
 std::vector<torch::Tensor> ResnetGeneratorImpl::encode(const torch::Tensor& x, std::vector<int64_t> layer_ids) {
@@ -140,6 +153,39 @@ std::vector<torch::Tensor> ResnetGeneratorImpl::encode(const torch::Tensor& x, s
     ++index;
   }
   return feats;
+}
+
+ResnetGeneratorImpl::Output ResnetGeneratorImpl::forward_with_features(const torch::Tensor& x,
+                                                                      std::vector<int64_t> layer_ids) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == options.input_nc(), "ResnetGenerator::forward_with_features expects [N,",
+              options.input_nc(), ",H,W], got ", x.sizes());
+  const int64_t h = x.size(2), w = x.size(3);
+  TORCH_CHECK(h >= 8 && w >= 8, "ResnetGenerator needs H,W >= 8, got ", x.sizes());
+  const auto ids = resolve_layers(std::move(layer_ids));
+  const int64_t ph = (4 - h % 4) % 4, pw = (4 - w % 4) % 4;
+  Output result;
+  result.feats.reserve(ids.size());
+  torch::Tensor feat = (ph || pw) ? F::pad(x, F::PadFuncOptions({0, pw, 0, ph}).mode(torch::kReflect)) : x;
+  size_t next = 0;
+  int64_t index = 0;
+  bool just_captured = false;
+  for (auto& layer : *model) {
+    // As in encode(): an in-place ReLU must not overwrite a captured feature.
+    const auto* relu = layer.ptr()->as<nn::ReLU>();
+    feat = (just_captured && relu != nullptr && relu->options.inplace()) ? torch::relu(feat) : layer.forward(feat);
+    just_captured = next < ids.size() && index == ids[next];
+    if (just_captured) {
+      result.feats.push_back(feat);
+      ++next;
+    }
+    ++index;
+  }
+  if (ph || pw) {
+    using torch::indexing::Slice;
+    feat = feat.index({Slice(), Slice(), Slice(0, h), Slice(0, w)});
+  }
+  result.out = residual_output(x, feat);
+  return result;
 }
 
 void ResnetGeneratorImpl::pretty_print(std::ostream& stream) const {

@@ -19,6 +19,11 @@ struct ResnetGeneratorOptions {
   TORCH_ARG(bool, antialias) = true;      ///< blur-pool downsampling (CUT: !no_antialias)
   TORCH_ARG(bool, antialias_up) = true;   ///< blur upsampling (CUT: !no_antialias_up)
   TORCH_ARG(double, init_gain) = 0.02;    ///< xavier-normal gain applied at construction (<= 0: keep LibTorch init)
+  /// Residual translator (not in CUT): forward = clamp(x + net(x), -1, 1) with the last conv
+  /// zero-initialised, so G starts as the identity and learns only the change towards the
+  /// target; for short budgets where a GAN from scratch has not yet learnt to keep the content.
+  /// Needs input_nc == output_nc.
+  TORCH_ARG(bool, residual) = false;
 };
 
 /// CUT ResnetBlock: out = x + conv_block(x), conv_block = [ReflPad1, Conv3x3, IN, ReLU,
@@ -58,6 +63,19 @@ struct ResnetGeneratorImpl : torch::nn::Module {
   /// H,W multiples of 4 the maps are exactly CUT's. Empty `layer_ids` = default_nce_layers().
   /// x: [N,input_nc,H,W] -> one [N,C_l,H_l,W_l] tensor per id, C_l = nce_channels()[l].
   std::vector<torch::Tensor> encode(const torch::Tensor& x, std::vector<int64_t> layer_ids = {});
+
+  /// forward(x) that also returns the features encode(x, layer_ids) would, taken from the same
+  /// pass, so PatchNCE keys on the real images need no second encoder pass (CUT recomputes them).
+  /// At H,W multiples of 4 `feats` equal encode(x, layer_ids) and `out` equals forward(x); at
+  /// other sizes the features are those of the reflect-padded input forward() uses.
+  /// x: [N,input_nc,H,W] -> out [N,output_nc,H,W], feats as encode().
+  struct Output {
+    torch::Tensor out;
+    std::vector<torch::Tensor> feats;
+  };
+  Output forward_with_features(const torch::Tensor& x, std::vector<int64_t> layer_ids = {});
+  /// clamp(x + y, -1, 1) for a residual generator, else y.
+  torch::Tensor residual_output(const torch::Tensor& x, const torch::Tensor& y) const;
 
   /// Output channels of the listed `model` indices (empty = default_nce_layers()).
   /// At ngf 64 with the defaults: [3,128,256,256,256].
