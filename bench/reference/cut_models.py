@@ -18,7 +18,7 @@ import torchvision
 
 # --------------------------------------------------------------------------- configs
 # TrainConfig defaults (train_config.h) overridden by the toml files. Only what the step uses.
-_DEFAULTS = dict(
+DEFAULTS = dict(
     batch_size=8, ngf=32, n_blocks=6, ndf=32, n_layers_d=3, antialias=True,
     nce_layers=[0, 4, 8, 12, 16], num_patches=256, netf_nc=256, nce_t=0.07,
     lambda_gan=1.0, lambda_nce=1.0, nce_idt=True, lr=2e-4, beta1=0.5, beta2=0.999,
@@ -28,11 +28,11 @@ _DEFAULTS = dict(
 
 CONFIGS = {
     # configs/fmnist.toml: synth:fmnist (10 garment classes) -> fmnist:train, 32 px gray.
-    "fmnist": dict(_DEFAULTS, image_size=32, channels=1, num_classes=10, batch_size=8, ngf=16, n_blocks=4,
+    "fmnist": dict(DEFAULTS, image_size=32, channels=1, num_classes=10, batch_size=8, ngf=16, n_blocks=4,
                    ndf=16, nce_layers=[0, 4, 8, 12, 14], num_patches=64, arch="resnet18",
                    small_input=False, classifier_lr=0.0005),
     # configs/catalog-small.toml: synth:catalog?label=pattern (7 materials) -> photos, 64 px RGB.
-    "catalog-small": dict(_DEFAULTS, image_size=64, channels=3, num_classes=7, batch_size=8, ngf=32,
+    "catalog-small": dict(DEFAULTS, image_size=64, channels=3, num_classes=7, batch_size=8, ngf=32,
                           n_blocks=6, ndf=32, nce_layers=[0, 4, 8, 12, 16], num_patches=128,
                           arch="resnet18", small_input=True),
 }

@@ -10,34 +10,24 @@ at the settings of configs/fmnist.toml or configs/catalog-small.toml.
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
 import common  # noqa: E402
-from cut_models import CONFIGS, FashionCutStep, count_params  # noqa: E402
+from cut_models import CONFIGS, DEFAULTS, FashionCutStep, count_params  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", choices=sorted(CONFIGS), default="fmnist")
-    ap.add_argument("--steps", type=int, default=None, help="timed steps (alias of --repeats)")
-    ap.add_argument("--batch-size", type=int, default=None, help="override the config's batch_size")
-    ap.add_argument("--phase", choices=["warmup", "pseudo"], default="warmup",
-                    help="warmup: epochs < pseudo_label_start (C sees G(x_s) only); "
-                         "pseudo: later epochs (half of C's batch = pseudo-labelled x_t)")
     ap.add_argument("--check-params", action="store_true", help="print parameter counts per network and exit")
+    common.add_step_args(ap, CONFIGS)
     common.add_common_args(ap, warmup=3, repeats=20)
-    args = ap.parse_args()
-    if args.steps is not None:
-        args.repeats = args.steps
+    args = common.finish_step_args(ap.parse_args())
     common.setup(args)
 
-    cfg = dict(CONFIGS[args.config])
-    if args.batch_size:
-        cfg["batch_size"] = args.batch_size
+    cfg = common.load_config(args, CONFIGS, DEFAULTS)
     method = FashionCutStep(cfg)
 
     if args.check_params:
@@ -57,22 +47,24 @@ def main():
     xt = torch.rand(n, ch, side, side) * 2 - 1
     ys = torch.randint(0, cfg["num_classes"], (n,))
     method.train()  # Trainer::step_once puts every module in train mode before the step
+    common.channels_last(args, *method.modules().values())
+    if args.channels_last:
+        xs, xt = xs.contiguous(memory_format=torch.channels_last), xt.contiguous(memory_format=torch.channels_last)
 
     pseudo = args.phase == "pseudo"
-    for _ in range(args.warmup):
-        method.step(xs, ys, xt, pseudo)
-    times = []
-    stats = {}
-    for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        stats = method.step(xs, ys, xt, pseudo)
-        times.append(time.perf_counter() - t0)
+
+    def step():
+        with common.autocast(args):
+            return method.step(xs, ys, xt, pseudo)
+
+    times, stats = common.median_step_times(step, args.warmup, args.repeats)
 
     s = common.summary(times)
     common.emit({
         "bench": "fashion_cut_step",
         "config": args.config,
         "phase": args.phase,
+        "levers": {"channels_last": args.channels_last, "bf16": args.bf16},
         "threads": args.threads,
         "warmup": args.warmup,
         "steps": args.repeats,

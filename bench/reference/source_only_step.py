@@ -11,7 +11,6 @@ small_input false = torchvision 7x7/2 stem + max-pool), batch 32.
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,7 +24,6 @@ from cut_models import count_params, make_classifier  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", choices=["resnet18", "resnet34", "resnet50"], default="resnet18")
-    ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--size", type=int, default=32, help="input side in px")
     ap.add_argument("--channels", type=int, choices=[1, 3], default=1)
     ap.add_argument("--small-input", type=int, choices=[0, 1], default=0,
@@ -34,11 +32,9 @@ def main():
     ap.add_argument("--num-classes", type=int, default=10)
     ap.add_argument("--lr", type=float, default=0.001, help="TLL erm.py base lr (source-only default)")
     ap.add_argument("--weight-decay", type=float, default=5e-4)
-    ap.add_argument("--steps", type=int, default=None, help="timed steps (alias of --repeats)")
+    common.add_step_args(ap, batch_size=32)
     common.add_common_args(ap, warmup=3, repeats=20)
-    args = ap.parse_args()
-    if args.steps is not None:
-        args.repeats = args.steps
+    args = common.finish_step_args(ap.parse_args())
     common.setup(args)
 
     net = make_classifier(args.arch, args.num_classes, args.channels, bool(args.small_input))
@@ -50,20 +46,19 @@ def main():
     x = torch.rand(args.batch_size, args.channels, args.size, args.size) * 2 - 1
     y = torch.randint(0, args.num_classes, (args.batch_size,))
 
+    common.channels_last(args, net)
+    if args.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+
     def step():
         opt.zero_grad()
-        loss = F.cross_entropy(net(x), y)
+        with common.autocast(args):
+            loss = F.cross_entropy(net(x), y)
         loss.backward()
         opt.step()
         return loss.item()
 
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
+    times, _ = common.median_step_times(step, args.warmup, args.repeats)
     s = common.summary(times)
     common.emit({
         "bench": "source_only_step",
@@ -75,6 +70,7 @@ def main():
         "num_classes": args.num_classes,
         "params": count_params(net),
         "optimizer": "SGD momentum 0.9 nesterov wd %g, lr %g (backbone x0.1)" % (args.weight_decay, args.lr),
+        "levers": {"channels_last": args.channels_last, "bf16": args.bf16},
         "threads": args.threads,
         "warmup": args.warmup,
         "steps": args.repeats,

@@ -22,7 +22,7 @@ import torch  # noqa: E402
 
 import common  # noqa: E402
 import image_data  # noqa: E402
-from cut_models import CONFIGS, FashionCutStep  # noqa: E402
+from cut_models import CONFIGS, DEFAULTS, FashionCutStep  # noqa: E402
 
 
 class Forever:
@@ -46,20 +46,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", required=True, help="labelled folder root/<class>/<image>")
     ap.add_argument("--target", required=True, help="unlabelled folder (recursive)")
-    ap.add_argument("--config", choices=sorted(CONFIGS), default="fmnist")
-    ap.add_argument("--steps", type=int, default=None, help="timed steps (alias of --repeats)")
     ap.add_argument("--workers", type=int, default=2, help="DataLoader worker processes per loader (0 = main process)")
-    ap.add_argument("--batch-size", type=int, default=None, help="override the config's batch_size")
-    ap.add_argument("--phase", choices=["warmup", "pseudo"], default="warmup", help="see fashion_cut_step.py")
+    common.add_step_args(ap, CONFIGS)
     common.add_common_args(ap, warmup=3, repeats=30)
-    args = ap.parse_args()
-    if args.steps is not None:
-        args.repeats = args.steps
+    args = common.finish_step_args(ap.parse_args())
     common.setup(args)
 
-    cfg = dict(CONFIGS[args.config])
-    if args.batch_size:
-        cfg["batch_size"] = args.batch_size
+    cfg = common.load_config(args, CONFIGS, DEFAULTS)
     n = cfg["batch_size"]
     transform = image_data.Transform(cfg["image_size"], cfg["channels"], "minus-one-one")
     source = image_data.labelled_folder(args.source, transform)
@@ -88,13 +81,16 @@ def main():
         t1 = time.perf_counter()
         if first_batch_s is None:
             first_batch_s = t1 - t_start
-        method.step(xs, ys, xt, pseudo)
+        with common.autocast(args):
+            method.step(xs, ys, xt, pseudo)
         t2 = time.perf_counter()
         if i >= args.warmup:
             step_times.append(t2 - t0)
             wait_times.append(t1 - t0)
 
     total = sum(step_times)
+    main_rss = common.peak_rss_mib()
+    del src, tgt  # joins the persistent workers so their peak RSS is counted in RUSAGE_CHILDREN
     s = common.summary(step_times)
     common.emit({
         "bench": "train_e2e",
@@ -119,9 +115,10 @@ def main():
         "wait_ms_median": common.summary(wait_times)["median_ms"],
         "first_batch_s": first_batch_s,
         "timing": s,
-        "source_epochs_completed": src.epochs,
-        "peak_rss_mib": round(common.peak_rss_mib(), 1),
-        "note": "peak_rss_mib is the main process only; DataLoader workers are separate processes",
+        "peak_rss_mib": round(main_rss, 1),
+        "workers_peak_rss_mib": round(common.children_peak_rss_mib(), 1),
+        "note": "peak_rss_mib is the main process only; DataLoader workers are separate processes "
+                "(workers_peak_rss_mib: the largest one)",
         "settings": cfg,
     })
 
