@@ -64,7 +64,7 @@ void add_bench_command(CLI::App& root, Action& action) {
       "threads; prints a table with C++/Python ratios and writes OUT/results.json (~8 min; --quick ~2 min)");
   sub->add_flag("--quick", args->quick, "Smoke run: few steps, one round, small image counts");
   sub->add_flag("--dry-run", args->dry_run, "Print the commands and check the binaries; measure nothing");
-  sub->add_option("--only", args->only, "Comma-separated sections: gemm,train,levers,e2e,predict,synth");
+  sub->add_option("--only", args->only, "Comma-separated sections: gemm,train,source_only,levers,e2e,predict,synth");
   sub->add_option("--out", args->out, "Results folder (default: out/bench in the source tree)");
   sub->add_option("--threads", args->threads, "Intra-op threads on both sides")->check(CLI::Range(1, 1024))
       ->capture_default_str();
