@@ -92,7 +92,7 @@ PredictionStats prediction_stats(const torch::Tensor& probs, double threshold) {
 }
 
 double label_free_score(double heldout_accuracy, const PredictionStats& target) {
-  return (heldout_accuracy + target.class_balance + (1.0 - target.mean_entropy)) / 3.0;
+  return heldout_accuracy * target.class_balance;
 }
 
 }  // namespace fashioncut::eval

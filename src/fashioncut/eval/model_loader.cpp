@@ -186,6 +186,7 @@ LoadedGenerator load_generator(const fs::path& model) {
                        .n_blocks(std::stoll(toml_value(toml, "n-blocks", "9")))
                        .antialias(aa == "true" || aa == "1")
                        .antialias_up(aa == "true" || aa == "1")
+                       .residual(toml_value(toml, "g-residual", "false") == "true")
                        .init_gain(0);
     out.model = models::ResnetGenerator(options);
     models::load_checkpoint(file, {{"G", out.model.ptr()}}, {}, false);

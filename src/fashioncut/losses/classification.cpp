@@ -22,17 +22,15 @@ torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& la
   return torch::nn::functional::cross_entropy(logits, labels);
 }
 
-PseudoLabelLoss pseudo_label_cross_entropy(const torch::Tensor& logits, const torch::Tensor& target_logits,
-                                           double threshold) {
-  check_logits(logits, "pseudo_label_cross_entropy");
-  TORCH_CHECK(logits.sizes() == target_logits.sizes(),
-              "pseudo_label_cross_entropy expects logits and target_logits of the same shape, got ",
-              logits.sizes(), " and ", target_logits.sizes());
-  TORCH_CHECK(threshold >= 0.0 && threshold <= 1.0, "pseudo_label_cross_entropy: threshold must be in [0, 1], got ",
-              threshold);
+namespace {
+
+/// Masked CE of `logits` against argmax(probs), rows kept where max(probs) > threshold.
+PseudoLabelLoss masked_pseudo_label_loss(const torch::Tensor& logits, const torch::Tensor& probs, double threshold,
+                                         const char* where) {
+  TORCH_CHECK(threshold >= 0.0 && threshold <= 1.0, where, ": threshold must be in [0, 1], got ", threshold);
   PseudoLabelLoss out;
   {
-    const auto probs = torch::softmax(target_logits.detach(), /*dim=*/1);
+    torch::NoGradGuard no_grad;
     auto [confidence, labels] = probs.max(/*dim=*/1);
     out.confidence = confidence;
     out.pseudo_labels = labels;
@@ -45,8 +43,36 @@ PseudoLabelLoss pseudo_label_cross_entropy(const torch::Tensor& logits, const to
   return out;
 }
 
+}  // namespace
+
+PseudoLabelLoss pseudo_label_cross_entropy(const torch::Tensor& logits, const torch::Tensor& target_logits,
+                                           double threshold) {
+  check_logits(logits, "pseudo_label_cross_entropy");
+  TORCH_CHECK(logits.sizes() == target_logits.sizes(),
+              "pseudo_label_cross_entropy expects logits and target_logits of the same shape, got ",
+              logits.sizes(), " and ", target_logits.sizes());
+  return masked_pseudo_label_loss(logits, torch::softmax(target_logits.detach(), /*dim=*/1), threshold,
+                                  "pseudo_label_cross_entropy");
+}
+
 PseudoLabelLoss pseudo_label_cross_entropy(const torch::Tensor& logits, double threshold) {
   return pseudo_label_cross_entropy(logits, logits, threshold);
+}
+
+torch::Tensor align_distribution(const torch::Tensor& probs, const torch::Tensor& class_prior) {
+  TORCH_CHECK(probs.dim() == 2 && class_prior.dim() == 1 && class_prior.size(0) == probs.size(1),
+              "align_distribution expects probs [N, C] and class_prior [C], got ", probs.sizes(), " and ",
+              class_prior.sizes());
+  TORCH_CHECK(class_prior.min().item<double>() > 0.0, "align_distribution: class_prior must be > 0");
+  const auto scaled = probs / class_prior.to(probs.scalar_type()).unsqueeze(0);
+  return scaled / scaled.sum(/*dim=*/1, /*keepdim=*/true);
+}
+
+PseudoLabelLoss aligned_pseudo_label_cross_entropy(const torch::Tensor& logits, const torch::Tensor& class_prior,
+                                                   double threshold) {
+  check_logits(logits, "aligned_pseudo_label_cross_entropy");
+  const auto aligned = align_distribution(torch::softmax(logits.detach(), /*dim=*/1), class_prior.to(logits.device()));
+  return masked_pseudo_label_loss(logits, aligned, threshold, "aligned_pseudo_label_cross_entropy");
 }
 
 torch::Tensor entropy_loss(const torch::Tensor& logits) {

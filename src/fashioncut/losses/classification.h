@@ -40,6 +40,22 @@ PseudoLabelLoss pseudo_label_cross_entropy(const torch::Tensor& logits, const to
 /// Same with the labels chosen by `logits` itself (single-view self-training).
 PseudoLabelLoss pseudo_label_cross_entropy(const torch::Tensor& logits, double threshold);
 
+/// Distribution alignment (ReMixMatch, Berthelot et al. 2020): rescales each row of the class
+/// probabilities `probs` [N, C] by (1/C) / class_prior and renormalises, so that a classifier whose
+/// predictions drift towards a few classes (the running mean `class_prior` [C] of its target
+/// predictions) picks its pseudo-labels as if the target classes were balanced.
+///   aligned_ic = probs_ic / prior_c / sum_k (probs_ik / prior_k)
+/// requires: probs rows are distributions, class_prior > 0 with C entries.
+/// ensures: rows of the result sum to 1; a uniform prior returns `probs` unchanged.
+torch::Tensor align_distribution(const torch::Tensor& probs, const torch::Tensor& class_prior);
+
+/// Confidence-masked self-training with distribution-aligned labels: as
+/// pseudo_label_cross_entropy(logits, threshold), but yhat and confidence come from
+/// align_distribution(softmax(logits.detach()), class_prior). Counters pseudo-label collapse onto
+/// the classes the classifier already over-predicts.
+PseudoLabelLoss aligned_pseudo_label_cross_entropy(const torch::Tensor& logits, const torch::Tensor& class_prior,
+                                                   double threshold);
+
 /// Mean prediction entropy H = (1/N) sum_i -sum_c p_ic log p_ic with p = softmax(logits).
 ///
 /// Used by AFN's optional entropy term on target predictions (TLL afn.py trade_off_entropy) and for

@@ -65,6 +65,8 @@ void bind_train_config(CLI::App& app, TrainConfig& c, bool visible) {
   add(app, "ndf", c.ndf, "discriminator width", v);
   add(app, "n-layers-d", c.n_layers_d, "discriminator layers", v);
   add(app, "antialias", c.antialias, "anti-aliased down/upsampling", v);
+  add(app, "g-residual", c.g_residual,
+      "residual translator: G(x) = clamp(x + g(x)), starting as the identity (not in CUT)", v);
   add(app, "nce-layers", c.nce_layers, "generator layers used by PatchNCE", v);
   add(app, "num-patches", c.num_patches, "PatchNCE patches per layer", v);
   add(app, "netf-nc", c.netf_nc, "PatchSampleMlp width", v);
@@ -85,6 +87,11 @@ void bind_train_config(CLI::App& app, TrainConfig& c, bool visible) {
   add(app, "pseudo-label-threshold", c.pseudo_label_threshold, "pseudo-label confidence threshold", v);
   add(app, "pseudo-label-fraction", c.pseudo_label_fraction, "share of real images in the classifier batch", v);
   add(app, "pseudo-labels", c.pseudo_labels, "use pseudo-labels (fashion-cut)", v);
+  add(app, "pseudo-label-align", c.pseudo_label_align,
+      "pick pseudo-labels from p / running mean of p (distribution alignment against collapse)", v);
+  add(app, "pseudo-label-momentum", c.pseudo_label_momentum, "EMA momentum of the running class prior", v);
+  add(app, "target-bn", c.target_bn,
+      "fashion-cut: real images share the classifier's batch (batch-norm statistics) before pseudo-labels start", v);
   add(app, "translate-epochs", c.translate_epochs, "cut-then-classify: CUT epochs", v);
 
   add(app, "sgd-lr", c.sgd_lr, "SGD base lr of source-only and the baselines (0 = the method's TLL default)", v);
@@ -143,6 +150,7 @@ void TrainConfig::validate() const {
   require(pseudo_label_start >= 0, "pseudo-label-start", "must be >= 0");
   require(pseudo_label_threshold >= 0 && pseudo_label_threshold < 1, "pseudo-label-threshold", "must be in [0,1)");
   require(pseudo_label_fraction > 0 && pseudo_label_fraction < 1, "pseudo-label-fraction", "must be in (0,1)");
+  require(pseudo_label_momentum >= 0 && pseudo_label_momentum < 1, "pseudo-label-momentum", "must be in [0,1)");
   require(translate_epochs >= 0 && translate_epochs < epochs + (epochs == 1 ? 1 : 0), "translate-epochs",
           "must be in 0..epochs-1");
   require(sgd_lr >= 0, "sgd-lr", "must be > 0 (or 0 for the method's TLL default)");

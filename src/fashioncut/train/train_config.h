@@ -54,6 +54,7 @@ struct TrainConfig {
   int ndf = 32;                      ///< discriminator base width (CUT default 64)
   int n_layers_d = 3;                ///< PatchGAN layers
   bool antialias = true;             ///< blur-pool down/upsampling (CUT default on)
+  bool g_residual = false;           ///< G(x) = clamp(x + g(x)), g's last conv zero-initialised: G starts as the identity (not CUT)
   std::vector<int64_t> nce_layers{0, 4, 8, 12, 16};  ///< generator Sequential indices for PatchNCE
   int64_t num_patches = 256;         ///< patches per layer per image
   int64_t netf_nc = 256;             ///< PatchSampleMlp width
@@ -75,6 +76,9 @@ struct TrainConfig {
   double pseudo_label_threshold = 0; ///< confidence needed to keep a pseudo-label (0 = keep all)
   double pseudo_label_fraction = 0.5;  ///< share of the classifier batch replaced by real images
   bool pseudo_labels = true;         ///< false = the paper's plain "Fashion CUT" row
+  bool pseudo_label_align = true;    ///< distribution alignment: labels from p / running mean of p (anti-collapse)
+  double pseudo_label_momentum = 0.99;  ///< EMA momentum of that running mean (per step)
+  bool target_bn = true;             ///< fashion-cut: real images share C's batch (batch-norm statistics) before pseudo-labels start
   int64_t translate_epochs = 0;      ///< cut-then-classify: epochs of CUT before the classifier stage (0 = epochs/2)
 
   // ---- baselines (TLL = thuml Transfer-Learning-Library examples/domain_adaptation/image_classification) ----

@@ -45,6 +45,12 @@ TEST(MetricsTest, PredictionStatsOfUniformAndOneHot) {
   // Confident and balanced beats collapsed at equal synthetic accuracy.
   const auto balanced = torch::tensor({{1.0, 0.0}, {0.0, 1.0}});
   EXPECT_GT(label_free_score(0.8, prediction_stats(balanced, 0.9)), label_free_score(0.8, s));
+  // Hand-computed: accuracy 0.9, predictions half class 0, half class 1 of 4 classes ->
+  // balance = ln 2 / ln 4 = 0.5, score 0.45; a collapse wins nothing from higher accuracy.
+  const auto half = torch::tensor({{1.0, 0.0, 0.0, 0.0}, {0.0, 1.0, 0.0, 0.0}});
+  EXPECT_NEAR(label_free_score(0.9, prediction_stats(half, 0.5)), 0.45, 1e-9);
+  const auto one = torch::tensor({{1.0, 0.0, 0.0, 0.0}, {1.0, 0.0, 0.0, 0.0}});
+  EXPECT_NEAR(label_free_score(1.0, prediction_stats(one, 0.5)), 0.0, 1e-9);
 }
 
 }  // namespace

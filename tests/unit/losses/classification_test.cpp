@@ -101,6 +101,35 @@ TEST_F(PseudoLabelLossTest, GradientMatchesCentralDifferences) {
   fashioncut::testing::expect_gradients_match(fn, {logits});
 }
 
+TEST_F(PseudoLabelLossTest, DistributionAlignmentByHand) {
+  // probs (0.6, 0.4) with prior (0.8, 0.2): scaled (0.75, 2.0) -> aligned (0.75, 2)/2.75.
+  const auto probs = torch::tensor({0.6, 0.4, 0.9, 0.1}, torch::kDouble).view({2, 2});
+  const auto prior = torch::tensor({0.8, 0.2}, torch::kDouble);
+  const auto aligned = align_distribution(probs, prior);
+  EXPECT_NEAR(aligned[0][0].item<double>(), 0.75 / 2.75, 1e-12);
+  EXPECT_NEAR(aligned[0][1].item<double>(), 2.0 / 2.75, 1e-12);
+  // row 2: (1.125, 0.5) / 1.625 -- still class 0.
+  EXPECT_NEAR(aligned[1][0].item<double>(), 1.125 / 1.625, 1e-12);
+  // A uniform prior changes nothing.
+  EXPECT_TRUE(torch::allclose(align_distribution(probs, torch::full({2}, 0.5, torch::kDouble)), probs));
+  EXPECT_THROW(align_distribution(probs, torch::tensor({1.0, 0.0}, torch::kDouble)), c10::Error);
+}
+
+TEST_F(PseudoLabelLossTest, AlignedLabelsMoveOffTheOverPredictedClass) {
+  // The classifier says class 0 for both rows; the running prior says it predicts class 0 for
+  // 80% of targets, so row 1 (0.6 / 0.4) is relabelled class 1, row 2 (0.9 / 0.1) stays class 0.
+  const auto logits = torch::log(torch::tensor({0.6, 0.4, 0.9, 0.1}, torch::kDouble).view({2, 2}));
+  const auto out = aligned_pseudo_label_cross_entropy(logits, torch::tensor({0.8, 0.2}, torch::kDouble), 0.0);
+  EXPECT_EQ(out.pseudo_labels[0].item<int64_t>(), 1);
+  EXPECT_EQ(out.pseudo_labels[1].item<int64_t>(), 0);
+  // loss = mean(-log 0.4, -log 0.9) on the unaligned softmax of the trained logits.
+  EXPECT_NEAR(out.loss.item<double>(), 0.5 * (-std::log(0.4) - std::log(0.9)), 1e-12);
+  // The threshold applies to the aligned confidence: 2/2.75 = 0.727 and 1.125/1.625 = 0.692.
+  const auto strict = aligned_pseudo_label_cross_entropy(logits, torch::tensor({0.8, 0.2}, torch::kDouble), 0.7);
+  EXPECT_DOUBLE_EQ(strict.acceptance_rate.item<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(strict.mask[0].item<double>(), 1.0);
+}
+
 TEST_F(PseudoLabelLossTest, PermutationInvariantAndNonNegative) {
   const auto logits = 3.0 * torch::randn({16, 5}, torch::kDouble);
   const auto perm = torch::randperm(16, torch::kLong);

@@ -36,6 +36,25 @@ TEST_F(ResnetGeneratorTest, OutputShapeEqualsInputShapeForAllSizes) {
   EXPECT_EQ(plain(x).sizes(), x.sizes());
 }
 
+TEST_F(ResnetGeneratorTest, ResidualStartsAsIdentityAndLearns) {
+  ResnetGenerator g(ResnetGeneratorOptions().input_nc(1).output_nc(1).ngf(4).n_blocks(2).residual(true));
+  const auto x = torch::rand({2, 1, 30, 30}) * 2 - 1;  // a size that is padded and cropped back
+  EXPECT_TRUE(torch::equal(g(x), x));
+  const auto y = g->forward_with_features(x.narrow(2, 0, 28).narrow(3, 0, 28));
+  EXPECT_TRUE(torch::equal(y.out, x.narrow(2, 0, 28).narrow(3, 0, 28)));
+  // One gradient step on a loss that wants a brighter image moves the output off the identity
+  // (the zero-initialised last conv still receives gradient), and the output stays in [-1, 1].
+  torch::optim::SGD opt(g->parameters(), 0.1);
+  const auto loss = -g(x).mean();
+  loss.backward();
+  opt.step();
+  torch::NoGradGuard no_grad;
+  const auto after = g(x);
+  EXPECT_GT((after - x).abs().max().item<float>(), 1e-4f);
+  EXPECT_LE(after.abs().max().item<float>(), 1.0f);
+  EXPECT_THROW(ResnetGenerator(ResnetGeneratorOptions().input_nc(1).output_nc(3).residual(true)), c10::Error);
+}
+
 TEST_F(ResnetGeneratorTest, EncodeReturnsDocumentedChannelsAtNgf64) {
   torch::NoGradGuard no_grad;
   ResnetGenerator g{ResnetGeneratorOptions()};  // CUT default: ngf 64, 9 blocks, anti-aliased

@@ -4,8 +4,11 @@
 //
 //   L_D = 0.5 * (LSGAN(D(G(x)), 0) + LSGAN(D(y), 1))
 //   L_G = λ_GAN·LSGAN(D(G(x)), 1) + λ_NCE·½(NCE(x, G(x)) + NCE(y, G(y))) + λ_C·CE(C(G(x)), y_x)
-//   C's batch: G(x) (labelled) and, from epoch `pseudo_label_start`, a `pseudo_label_fraction`
-//   of real y with labels argmax C(y) (confidence > threshold). One backward updates G, F and C.
+//   C's batch: G(x) (labelled) and a `pseudo_label_fraction` of real y (from the first step with
+//   `target_bn`, so C's batch norm sees both domains; else from `pseudo_label_start`); from epoch
+//   `pseudo_label_start` the real rows are trained on their pseudo-labels argmax C(y), or with
+//   `pseudo_label_align` on argmax of C(y)'s softmax divided by its running mean (confidence >
+//   threshold). One backward updates G, F and C.
 //   Because one backward serves both, C's supervised gradient carries the factor λ_C too
 //   (with Adam this rescaling barely changes C's steps; λ_C = 1 by default).
 #include <torch/torch.h>
@@ -42,7 +45,8 @@ class CutMethod : public Method {
                                      .ngf(c.ngf)
                                      .n_blocks(c.n_blocks)
                                      .antialias(c.antialias)
-                                     .antialias_up(c.antialias));
+                                     .antialias_up(c.antialias)
+                                     .residual(c.g_residual));
     D_ = models::PatchDiscriminator(
         models::PatchDiscriminatorOptions().input_nc(ctx.channels).ndf(c.ndf).n_layers(c.n_layers_d).antialias(c.antialias));
     F_ = models::PatchSampleMlp(models::PatchSampleMlpOptions(G_->nce_channels(c.nce_layers)).nc(c.netf_nc));
@@ -52,6 +56,7 @@ class CutMethod : public Method {
     opt_d_ = std::make_unique<torch::optim::Adam>(D_->parameters(), adam);
     opt_f_ = std::make_unique<torch::optim::Adam>(F_->parameters(), adam);
     opt_c_ = std::make_unique<torch::optim::Adam>(C_->parameters(), torch::optim::AdamOptions(c.classifier_lr));
+    class_prior_.assign(static_cast<size_t>(ctx.num_classes), 1.0 / static_cast<double>(ctx.num_classes));
   }
 
   static std::string name_of(Variant v) {
@@ -120,8 +125,11 @@ class CutMethod : public Method {
     stats.losses["G/gan"] = loss_gan.item<double>();
     stats.losses["G/nce"] = loss_nce.item<double>();
     if (variant_ == Variant::kFashionCut) {
+      // Real images share C's batch (and so its batch-norm statistics) from the start when
+      // `target_bn` is on; their pseudo-label loss only counts from `pseudo_label_start`.
       const bool pl = c_.pseudo_labels && in.epoch >= c_.pseudo_label_start;
-      const int64_t n_real = pl ? std::max<int64_t>(1, static_cast<int64_t>(n * c_.pseudo_label_fraction)) : 0;
+      const bool with_real = pl || c_.target_bn;
+      const int64_t n_real = with_real ? std::max<int64_t>(1, static_cast<int64_t>(n * c_.pseudo_label_fraction)) : 0;
       const int64_t n_syn = n - n_real;
       Tensor batch = fake_b.narrow(0, 0, n_syn);
       if (n_real > 0) batch = torch::cat({batch, in.target.narrow(0, 0, n_real)});
@@ -129,8 +137,9 @@ class CutMethod : public Method {
       const Tensor ce = losses::cross_entropy(logits.narrow(0, 0, n_syn), in.source_labels.narrow(0, 0, n_syn));
       total = total + c_.lambda_c * ce;
       stats.losses["C/ce"] = ce.item<double>();
-      if (n_real > 0) {
-        const auto plc = losses::pseudo_label_cross_entropy(logits.narrow(0, n_syn, n_real), c_.pseudo_label_threshold);
+      if (pl) {
+        const Tensor real_logits = logits.narrow(0, n_syn, n_real);
+        const auto plc = pseudo_labels(real_logits);
         total = total + plc.loss;
         stats.losses["C/pseudo"] = plc.loss.item<double>();
         stats.extras["pl/acceptance"] = plc.acceptance_rate.item<double>();
@@ -158,6 +167,27 @@ class CutMethod : public Method {
     return {{{"C/ce", ce.item<double>()}}, {}};
   }
 
+  /// Pseudo-label loss on real-image logits; with alignment, labels come from p / prior where
+  /// prior is the running mean of the classifier's target predictions (updated here).
+  losses::PseudoLabelLoss pseudo_labels(const Tensor& real_logits) {
+    if (!c_.pseudo_label_align) return losses::pseudo_label_cross_entropy(real_logits, c_.pseudo_label_threshold);
+    const Tensor prior = torch::tensor(class_prior_, torch::kDouble);
+    auto out = losses::aligned_pseudo_label_cross_entropy(real_logits, prior, c_.pseudo_label_threshold);
+    const Tensor batch_mean = torch::softmax(real_logits.detach(), 1).mean(0).to(torch::kCPU, torch::kDouble);
+    const double m = c_.pseudo_label_momentum;
+    for (size_t k = 0; k < class_prior_.size(); ++k)
+      class_prior_[k] = m * class_prior_[k] + (1.0 - m) * batch_mean[static_cast<int64_t>(k)].item<double>();
+    return out;
+  }
+
+  nlohmann::json state() const override { return {{"pl_class_prior", class_prior_}}; }
+  void load_state(const nlohmann::json& state) override {
+    if (state.contains("pl_class_prior")) {
+      auto prior = state.at("pl_class_prior").get<std::vector<double>>();
+      if (prior.size() == class_prior_.size()) class_prior_ = std::move(prior);
+    }
+  }
+
   int64_t translate_epochs() const { return c_.translate_epochs > 0 ? c_.translate_epochs : std::max<int64_t>(1, c_.epochs / 2); }
 
   Tensor classify(const Tensor& x) override { return C_->forward(x); }
@@ -178,6 +208,7 @@ class CutMethod : public Method {
   models::PatchSampleMlp F_{nullptr};
   Classifier C_{nullptr};
   std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_, opt_f_, opt_c_;
+  std::vector<double> class_prior_;  ///< running mean of softmax(C(target)), for distribution alignment
 };
 
 MethodFactory factory(Variant v) {
