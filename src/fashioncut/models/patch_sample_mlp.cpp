@@ -8,7 +8,10 @@ namespace nn = torch::nn;
 
 torch::Tensor l2_normalize_rows(const torch::Tensor& x, double eps) {
   TORCH_CHECK(x.dim() == 2, "l2_normalize_rows expects [N,D], got ", x.sizes());
-  auto norm = x.pow(2).sum(1, /*keepdim=*/true).sqrt();
+  // eps^2 under the root: the gradient of sqrt at 0 is infinite, and an all-zero row (every
+  // hidden unit of the MLP off, biases zero-initialised as in CUT) would turn it into NaN.
+  // For any row of norm >> eps this changes the value by less than eps^2 / (2 norm).
+  auto norm = (x.pow(2).sum(1, /*keepdim=*/true) + eps * eps).sqrt();
   return x / (norm + eps);
 }
 

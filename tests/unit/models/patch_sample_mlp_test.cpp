@@ -87,3 +87,21 @@ TEST_F(PatchSampleMlpTest, RejectsMismatchedInputs) {
 
 }  // namespace
 }  // namespace fashioncut::models
+
+namespace fashioncut::models {
+namespace {
+
+TEST(L2NormalizeRowsTest, ZeroRowHasFiniteGradient) {
+  // An all-zero row (every hidden unit off, zero biases) used to give sqrt'(0) = inf -> NaN
+  // gradients that poisoned G after one step.
+  auto x = torch::tensor({{0.0, 0.0, 0.0}, {3.0, 0.0, 4.0}}, torch::kDouble).requires_grad_(true);
+  const auto y = l2_normalize_rows(x);
+  EXPECT_NEAR(y[1][0].item<double>(), 0.6, 1e-6);
+  EXPECT_NEAR(y[1][2].item<double>(), 0.8, 1e-6);
+  EXPECT_EQ(y[0].abs().sum().item<double>(), 0.0);
+  y.sum().backward();
+  EXPECT_TRUE(torch::isfinite(x.grad()).all().item<bool>());
+}
+
+}  // namespace
+}  // namespace fashioncut::models
