@@ -1,6 +1,7 @@
 #include "cli_common.h"
 
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 
 #include "fashioncut/core/device.h"
@@ -8,6 +9,13 @@
 #include "fashioncut/core/threads.h"
 
 namespace fashioncut::cli {
+namespace {
+// Every subcommand writes files (synth images, logs, checkpoints, CSVs): under a file-size
+// limit (ulimit -f) an oversized write must fail with EFBIG, which the writers turn into an
+// IoError naming the file, instead of SIGXFSZ killing the process with a half-written file.
+// This file is linked into the CLI only, so the library never changes signal dispositions.
+[[maybe_unused]] const bool kXfszIgnored = std::signal(SIGXFSZ, SIG_IGN) != SIG_ERR;
+}  // namespace
 
 void add_config_option(CLI::App& sub) {
   // CLI11 2.1 reads config files for the root app only, so subcommands carry a plain option

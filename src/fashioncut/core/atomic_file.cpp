@@ -1,14 +1,17 @@
 #include "fashioncut/core/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "fashioncut/core/errors.h"
+#include "fashioncut/core/fault.h"
 
 namespace fashioncut {
 namespace fs = std::filesystem;
@@ -62,18 +65,25 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   const fs::path tmp = temp_sibling(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError(path.string() + ": cannot write (" + errno_text() + ")");
+  // A fault drill (core/fault.h) may SIGKILL the process between the two halves.
+  const size_t half = fault::watches_writes() ? bytes.size() / 2 : bytes.size();
   size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string why = errno_text();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw IoError(path.string() + ": write failed (" + why + "); previous file left intact, free space and retry");
+  auto write_up_to = [&](size_t end) {
+    while (done < end) {
+      const ssize_t n = ::write(fd, bytes.data() + done, end - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const std::string why = errno_text();
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw IoError(path.string() + ": write failed (" + why + "); previous file left intact, free space and retry");
+      }
+      done += static_cast<size_t>(n);
     }
-    done += static_cast<size_t>(n);
-  }
+  };
+  write_up_to(half);
+  if (fault::watches_writes()) fault::during_atomic_write(path);
+  write_up_to(bytes.size());
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     const std::string why = errno_text();
     ::unlink(tmp.c_str());
@@ -85,6 +95,23 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
     throw IoError(path.string() + ": rename failed (" + why + ")");
   }
   fsync_dir(parent);
+}
+
+size_t remove_stale_temp_files(const fs::path& dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (name.size() < 2 || name[0] != '.' || at == std::string::npos || at + 5 >= name.size()) continue;
+    const std::string pid_text = name.substr(at + 5);
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
+    // Only writers that are gone: a live process (this one, or another still writing) keeps its file.
+    if (pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    if (fs::remove(entry.path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 std::string read_file(const fs::path& path) {

@@ -25,6 +25,10 @@ void ensure_writable_dir(const std::filesystem::path& dir);
 /// and the fix. `out` itself is created by the caller.
 void require_output_parent(const std::filesystem::path& out);
 
+/// Removes the temporary siblings (".<name>.tmp.<pid>") that writers killed mid-write left in
+/// `dir` (not recursive); files of processes still alive are kept. Returns how many it removed.
+size_t remove_stale_temp_files(const std::filesystem::path& dir);
+
 /// Temporary sibling name used by write_file_atomic (".<name>.tmp.<pid>").
 std::filesystem::path temp_sibling(const std::filesystem::path& path);
 

@@ -1,6 +1,9 @@
 #include "fashioncut/data/dataset.h"
 
+#include <sys/stat.h>
+
 #include <map>
+#include <set>
 #include <mutex>
 
 #include "fashioncut/core/errors.h"
@@ -87,6 +90,14 @@ std::vector<fs::path> list_images(const fs::path& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) throw DataError(root.string() + ": not a folder (missing or not a directory)");
   std::vector<fs::path> out;
+  // Folders by (device, inode): a symlink loop (a/loop -> ..) or a second link to a folder is
+  // listed once, instead of recursing 40 links deep into ELOOP (and 2^40 paths for two loops).
+  std::set<std::pair<dev_t, ino_t>> seen;
+  auto first_visit = [&seen](const fs::path& dir) {
+    struct stat st {};
+    return ::stat(dir.c_str(), &st) != 0 || seen.insert({st.st_dev, st.st_ino}).second;
+  };
+  first_visit(root);
   fs::recursive_directory_iterator it(root, fs::directory_options::follow_directory_symlink, ec), end;
   if (ec) throw DataError(root.string() + ": cannot list folder (" + ec.message() + ")");
   for (; it != end; it.increment(ec)) {
@@ -94,6 +105,10 @@ std::vector<fs::path> list_images(const fs::path& root) {
     const std::string name = it->path().filename().string();
     if (!name.empty() && name[0] == '.') {
       if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory(ec) && !first_visit(it->path())) {
+      it.disable_recursion_pending();
       continue;
     }
     if (has_image_extension(it->path()) && !it->is_directory()) out.push_back(it->path());

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -66,6 +67,30 @@ std::string check_jpeg(const std::string& b, std::optional<std::array<int64_t, 2
   }
 }
 
+/// Width and height from the first IFD of a TIFF (tags 256/257, SHORT or LONG), so that a
+/// decompression bomb is refused before libtiff allocates its strips.
+std::optional<std::array<int64_t, 2>> tiff_size(const std::string& b) {
+  const auto* p = u8(b);
+  const size_t n = b.size();
+  if (n < 8) return std::nullopt;
+  const bool le = p[0] == 'I';
+  auto r16 = [&](size_t at) { return le ? le16(p + at) : be16(p + at); };
+  auto r32 = [&](size_t at) { return le ? uint32_t(le16(p + at)) | (uint32_t(le16(p + at + 2)) << 16) : be32(p + at); };
+  const size_t ifd = r32(4);
+  if (ifd > n || n - ifd < 2) return std::nullopt;
+  const size_t entries = r16(ifd);
+  int64_t w = -1, h = -1;
+  for (size_t i = 0; i < entries && ifd + 2 + 12 * (i + 1) <= n; ++i) {
+    const size_t e = ifd + 2 + 12 * i;
+    const uint32_t tag = r16(e), type = r16(e + 2);
+    if ((tag != 256 && tag != 257) || (type != 3 && type != 4)) continue;
+    const int64_t v = type == 3 ? r16(e + 8) : r32(e + 8);
+    (tag == 256 ? w : h) = v;
+  }
+  if (w < 0 || h < 0) return std::nullopt;
+  return std::array<int64_t, 2>{w, h};
+}
+
 std::string format_name(Format f) {
   switch (f) {
     case Format::kPng: return "PNG";
@@ -99,6 +124,20 @@ cv::Mat composite(const cv::Mat& src, const std::array<uint8_t, 3>& bg_bgr) {
 
 }  // namespace
 
+int64_t default_max_pixels() {
+  static const int64_t limit = [] {
+    const char* text = std::getenv("FASHIONCUT_MAX_PIXELS");
+    if (text == nullptr || *text == '\0') return int64_t(64'000'000);
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v <= 0)
+      throw ImageError("FASHIONCUT_MAX_PIXELS", std::string("'") + text + "' is not a positive pixel count");
+    return int64_t(v);
+  }();
+  return limit;
+}
+
 bool has_image_extension(const fs::path& path) {
   std::string ext = path.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -121,6 +160,7 @@ std::optional<std::array<int64_t, 2>> peek_image_size(const std::string& b) {
     case Format::kBmp:
       if (n >= 26) return std::array<int64_t, 2>{std::abs(int64_t(le32s(p + 18))), std::abs(int64_t(le32s(p + 22)))};
       return std::nullopt;
+    case Format::kTiff: return tiff_size(b);
     case Format::kWebp:
       if (n >= 30 && std::memcmp(p + 12, "VP8 ", 4) == 0)
         return std::array<int64_t, 2>{le16(p + 26) & 0x3FFF, le16(p + 28) & 0x3FFF};
@@ -164,7 +204,9 @@ cv::Mat decode_image_bytes(const std::string& bytes, const std::string& name, co
   if (size) {
     const auto [w, h] = *size;
     if (w <= 0 || h <= 0) throw ImageError(name, "corrupt " + format_name(format) + " header (zero width or height)");
-    if (w * h > options.max_pixels)
+    // Divide rather than multiply: PNG and TIFF headers hold 32-bit sizes whose product
+    // overflows int64 (found by tests/fuzz/image_decode_fuzz).
+    if (w > options.max_pixels / h)
       throw ImageError(name, "image too large (" + std::to_string(w) + "x" + std::to_string(h) + " > " +
                                  std::to_string(options.max_pixels) + " pixels); refusing to decode");
   }

@@ -11,11 +11,17 @@
 
 namespace fashioncut::data {
 
+/// The pixel limit DecodeOptions starts with: FASHIONCUT_MAX_PIXELS (a positive integer) if
+/// set, else 64,000,000. Throws ImageError naming the variable for a malformed value.
+int64_t default_max_pixels();
+
 /// How decode_image treats unusual sources.
 struct DecodeOptions {
   /// Decompression-bomb guard: width*height above this is rejected (checked from the
-  /// header before the full decode for PNG, JPEG, BMP and WebP).
-  int64_t max_pixels = 64'000'000;
+  /// header before the full decode for PNG, JPEG, BMP, TIFF and WebP).
+  /// Default: 64,000,000, or the environment variable FASHIONCUT_MAX_PIXELS when set (read
+  /// once; every reader of a dataset, predict and translate use the default).
+  int64_t max_pixels = default_max_pixels();
   /// RGB colour that transparent pixels are composited onto (gray+alpha sources use its luma).
   std::array<uint8_t, 3> background{255, 255, 255};
 };
@@ -35,7 +41,7 @@ cv::Mat decode_image_bytes(const std::string& bytes, const std::string& name, co
 /// True for .png .jpg .jpeg .bmp .tif .tiff .webp (case-insensitive).
 bool has_image_extension(const std::filesystem::path& path);
 
-/// Width and height read from the file header alone (PNG, JPEG, BMP, WebP); nullopt when the
+/// Width and height read from the file header alone (PNG, JPEG, BMP, TIFF, WebP); nullopt when the
 /// format is not one of those or the header does not say.
 std::optional<std::array<int64_t, 2>> peek_image_size(const std::string& bytes);
 

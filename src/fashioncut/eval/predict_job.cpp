@@ -16,6 +16,13 @@ namespace fashioncut::eval {
 namespace fs = std::filesystem;
 namespace {
 
+/// One JSON line; bytes of a file name that are not UTF-8 (a Latin-1 "café.png") become U+FFFD
+/// instead of aborting the whole output (nlohmann throws type_error 316 by default). The CSV
+/// output keeps the raw bytes.
+std::string json_line(const nlohmann::json& row) {
+  return row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string lower_ext(const fs::path& p) {
   std::string e = p.extension().string();
   for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -203,7 +210,7 @@ PredictSummary run_predict(Predictor& predictor, const PredictJobOptions& option
         for (int64_t j = 2; j <= top_k; ++j) out << ",,";
         out << ",error," << csv_field(error) << '\n';
       } else {
-        out << nlohmann::json{{"path", path}, {"status", "error"}, {"error", error}}.dump() << '\n';
+        out << json_line({{"path", path}, {"status", "error"}, {"error", error}}) << '\n';
       }
       return;
     }
@@ -227,9 +234,11 @@ PredictSummary run_predict(Predictor& predictor, const PredictJobOptions& option
       nlohmann::json top = nlohmann::json::array();
       for (int64_t j = 0; j < top_k; ++j)
         top.push_back({{"label", classes[size_t(order[size_t(j)])]}, {"confidence", probs[order[size_t(j)]]}});
-      out << nlohmann::json{{"path", path},     {"label", classes[size_t(best)]}, {"confidence", probs[best]},
-                            {"top", top},       {"status", status}}
-                 .dump()
+      out << json_line({{"path", path},
+                        {"label", classes[size_t(best)]},
+                        {"confidence", probs[best]},
+                        {"top", top},
+                        {"status", status}})
           << '\n';
     }
   };

@@ -49,7 +49,13 @@ nlohmann::json read_meta(torch::serialize::InputArchive& archive, const std::fil
   } catch (const std::exception&) {
     throw CheckpointError(path.string() + ": metadata is not valid JSON (corrupt checkpoint)");
   }
-  const int format = meta.value("format", 0);
+  // Any valid JSON parses: a number or a string-valued "format" would otherwise escape as an
+  // untyped json::type_error (found by tests/fuzz/checkpoint_loader_fuzz).
+  if (!meta.is_object())
+    throw CheckpointError(path.string() + ": metadata is not a JSON object (corrupt or not a fashioncut checkpoint)");
+  if (meta.contains("format") && !meta["format"].is_number_integer())
+    throw CheckpointError(path.string() + ": metadata field 'format' is not an integer (corrupt checkpoint)");
+  const int64_t format = meta.value("format", int64_t(0));
   if (format > kCheckpointFormat)
     throw CheckpointError(path.string() + ": written by a newer fashioncut (checkpoint format " +
                           std::to_string(format) + ", this build reads up to " + std::to_string(kCheckpointFormat) +

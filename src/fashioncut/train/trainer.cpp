@@ -7,6 +7,7 @@
 #include "fashioncut/core/atomic_file.h"
 #include "fashioncut/core/device.h"
 #include "fashioncut/core/errors.h"
+#include "fashioncut/core/fault.h"
 #include "fashioncut/core/log.h"
 #include "fashioncut/core/progress.h"
 #include "fashioncut/core/seed.h"
@@ -26,7 +27,17 @@ using nlohmann::json;
 
 namespace {
 volatile std::sig_atomic_t g_stop_requested = 0;
-extern "C" void on_stop_signal(int) { g_stop_requested = 1; }
+// The first SIGINT/SIGTERM asks for a checkpoint and a clean exit; a second one (an impatient
+// Ctrl-C while the checkpoint is written) takes the default action at once, which is safe
+// because every checkpoint write is atomic. Only async-signal-safe calls here.
+extern "C" void on_stop_signal(int signal) {
+  if (g_stop_requested) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  g_stop_requested = 1;
+}
 
 constexpr int64_t kGridColumns = 8;
 
@@ -68,6 +79,7 @@ class Trainer {
  private:
   void setup();
   void restore();
+  void restore_from(const fs::path& path);
   void apply_lr();
   void step_once();
   json evaluate();
@@ -132,7 +144,19 @@ void Trainer::setup() {
 }
 
 void Trainer::restore() {
+  // A SIGKILL during an atomic write leaves its hidden temporary file; the target is intact.
+  const size_t stale = remove_stale_temp_files(run_dir_ / "checkpoints") + remove_stale_temp_files(run_dir_);
+  if (stale) log_info("removed ", stale, " temporary file(s) of a write that was interrupted");
   const fs::path path = ckpt("latest.pt");
+  try {
+    restore_from(path);
+  } catch (const json::exception& e) {  // a field missing or of the wrong type: not an untyped error
+    throw CheckpointError(path.string() + ": checkpoint metadata is incomplete (" + e.what() +
+                          "); use an earlier checkpoint such as checkpoints/epoch_NNN.pt");
+  }
+}
+
+void Trainer::restore_from(const fs::path& path) {
   const json saved = models::read_checkpoint_meta(path);
   if (saved.value("method", std::string()) != c_.method)
     throw CheckpointError(path.string() + ": checkpoint of method '" + saved.value("method", std::string("?")) +
@@ -180,12 +204,20 @@ void Trainer::step_once() {
   in.iteration = iteration_;
   for (auto& [name, module] : method_->modules()) module->train();
   const StepStats stats = method_->train_step(in);
-  for (const auto& [term, value] : stats.losses) {
-    if (!std::isfinite(value))
+  for (const auto& [term, reported] : stats.losses) {
+    const double value = fault::poison_loss(term, iteration_) ? std::nan("") : reported;
+    // Nothing of this step is saved: the weights in memory may already hold the NaN, and the
+    // exception leaves before the checkpoint at the end of this function.
+    if (!std::isfinite(value)) {
+      const std::string last_good =
+          fs::exists(ckpt("latest.pt"))
+              ? "the last good checkpoint is " + ckpt("latest.pt").string() +
+                    " (lower the learning rates and resume from it)"
+              : std::string("no checkpoint was written yet (lower the learning rates and start again)");
       throw NumericalError("loss term '" + term + "' became " + (std::isnan(value) ? "NaN" : "Inf") +
                            " at iteration " + std::to_string(iteration_) + " (epoch " + std::to_string(epoch_ + 1) +
-                           "); the last good checkpoint is " + ckpt("latest.pt").string() +
-                           " (lower the learning rates and resume from it)");
+                           "); " + last_good);
+    }
     loss_sums_[term] += value;
   }
   ++loss_count_;
@@ -255,8 +287,8 @@ json Trainer::evaluate() {
   const bool is_best = selected > best_score_;
   json rec = {{"kind", "epoch"}, {"epoch", epoch_ + 1}, {"iter", iteration_}, {"eval", ev}, {"is_best", is_best},
               {"selection_criterion", oracle_select ? "oracle/accuracy (uses target labels)"
-                                                    : "label-free score = mean(synthetic accuracy, target class "
-                                                      "balance, 1 - target entropy)"},
+                                                    : "label-free score = held-out synthetic accuracy x target "
+                                                      "class balance"},
               {"selection_score", selected}};
   if (!confusion.is_null()) rec["confusion"] = confusion;
   if (is_best) {
@@ -356,6 +388,8 @@ void Trainer::end_epoch() {
 
 TrainOutcome Trainer::run() {
   const auto t0 = std::chrono::steady_clock::now();
+  g_stop_requested = 0;  // before setup: a signal while the data loads must stop the run too
+  if (const std::string faults = fault::describe(); !faults.empty()) log_warn("fault drill: FASHIONCUT_FAULT=", faults);
   setup();
   if (resuming_) restore();
   metrics_ = std::make_unique<MetricsLog>(run_dir_ / "metrics.jsonl");
@@ -364,11 +398,11 @@ TrainOutcome Trainer::run() {
   log_info("run     ", run_dir_.string(), "  method ", c_.method, "  device ", describe_device(device_));
   TrainOutcome out;
   out.run_dir = run_dir_;
-  g_stop_requested = 0;
   while (epoch_ < c_.epochs) {
     Progress progress("epoch " + std::to_string(epoch_ + 1) + "/" + std::to_string(c_.epochs), c_.iters_per_epoch);
     progress.advance(iter_in_epoch_);
     while (iter_in_epoch_ < c_.iters_per_epoch) {
+      fault::before_iteration(iteration_);
       if (g_stop_requested || (c_.stop_after_iters > 0 && iteration_ >= c_.stop_after_iters)) {
         save(ckpt("latest.pt"));
         progress.finish("interrupted");
@@ -409,6 +443,9 @@ void install_stop_signal_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A file-size limit (ulimit -f) must fail the write (EFBIG -> IoError naming the file, the
+  // previous checkpoint intact), not kill the process with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 TrainOutcome train(const TrainConfig& config) {

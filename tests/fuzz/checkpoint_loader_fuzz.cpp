@@ -1,0 +1,22 @@
+// libFuzzer target: the two checkpoint readers on arbitrary bytes: models::parse_state_dict
+// (torch.save zip + our validating unpickler, for --pretrained and exported .pth files) and
+// models::read_checkpoint_meta (fashioncut training checkpoints). Expected: parsed content or
+// CheckpointError naming the file; never a crash, hang or leak.
+#include "fashioncut/models/checkpoint.h"
+#include "fashioncut/models/state_dict_io.h"
+#include "fuzz_support.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  fashioncut::fuzz::expect_clean("parse_state_dict", [&] {
+    const auto entries = fashioncut::models::parse_state_dict(bytes, "fuzz-input");
+    for (const auto& [name, tensor] : entries)
+      if (name.empty() || !tensor.defined()) std::abort();
+  });
+  const auto& path = fashioncut::fuzz::write_input(data, size, ".pt");
+  fashioncut::fuzz::expect_clean("read_checkpoint_meta", [&] {
+    const auto meta = fashioncut::models::read_checkpoint_meta(path);
+    if (!meta.is_object()) std::abort();  // the reader promises an object (it reads "format" from it)
+  });
+  return 0;
+}
