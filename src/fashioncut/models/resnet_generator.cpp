@@ -130,28 +130,39 @@ torch::Tensor ResnetGeneratorImpl::forward(const torch::Tensor& x) {
   return residual_output(x, y);
 }
 
+namespace {
+
+/// Runs `model` on `feat`, appending the outputs of the layers `ids` (strictly increasing) to
+/// `feats`; stops after the last of them when `stop_after_last`. An in-place ReLU right after a
+/// captured layer would overwrite the captured feature (e.g. layer 8 = InstanceNorm without
+/// anti-aliasing), so it runs out of place there. Returns the last output computed.
+torch::Tensor run_capturing(nn::Sequential& model, torch::Tensor feat, const std::vector<int64_t>& ids,
+                            std::vector<torch::Tensor>& feats, bool stop_after_last) {
+  size_t next = 0;
+  int64_t index = 0;
+  bool just_captured = false;
+  for (auto& layer : *model) {
+    const auto* relu = layer.ptr()->as<nn::ReLU>();
+    feat = (just_captured && relu != nullptr && relu->options.inplace()) ? torch::relu(feat) : layer.forward(feat);
+    just_captured = next < ids.size() && index == ids[next];
+    if (just_captured) {
+      feats.push_back(feat);
+      if (++next == ids.size() && stop_after_last) break;
+    }
+    ++index;
+  }
+  return feat;
+}
+
+}  // namespace
+
 std::vector<torch::Tensor> ResnetGeneratorImpl::encode(const torch::Tensor& x, std::vector<int64_t> layer_ids) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == options.input_nc(), "ResnetGenerator::encode expects [N,",
               options.input_nc(), ",H,W], got ", x.sizes());
   const auto ids = resolve_layers(std::move(layer_ids));
   std::vector<torch::Tensor> feats;
   feats.reserve(ids.size());
-  torch::Tensor feat = x;
-  size_t next = 0;
-  int64_t index = 0;
-  bool just_captured = false;
-  for (auto& layer : *model) {
-    // An in-place ReLU right after a captured layer would overwrite the returned feature
-    // (e.g. layer 8 = InstanceNorm without anti-aliasing): apply it out of place there.
-    const auto* relu = layer.ptr()->as<nn::ReLU>();
-    feat = (just_captured && relu != nullptr && relu->options.inplace()) ? torch::relu(feat) : layer.forward(feat);
-    just_captured = index == ids[next];
-    if (just_captured) {
-      feats.push_back(feat);
-      if (++next == ids.size()) break;
-    }
-    ++index;
-  }
+  run_capturing(model, x, ids, feats, /*stop_after_last=*/true);
   return feats;
 }
 
@@ -165,26 +176,13 @@ ResnetGeneratorImpl::Output ResnetGeneratorImpl::forward_with_features(const tor
   const int64_t ph = (4 - h % 4) % 4, pw = (4 - w % 4) % 4;
   Output result;
   result.feats.reserve(ids.size());
-  torch::Tensor feat = (ph || pw) ? F::pad(x, F::PadFuncOptions({0, pw, 0, ph}).mode(torch::kReflect)) : x;
-  size_t next = 0;
-  int64_t index = 0;
-  bool just_captured = false;
-  for (auto& layer : *model) {
-    // As in encode(): an in-place ReLU must not overwrite a captured feature.
-    const auto* relu = layer.ptr()->as<nn::ReLU>();
-    feat = (just_captured && relu != nullptr && relu->options.inplace()) ? torch::relu(feat) : layer.forward(feat);
-    just_captured = next < ids.size() && index == ids[next];
-    if (just_captured) {
-      result.feats.push_back(feat);
-      ++next;
-    }
-    ++index;
-  }
+  const torch::Tensor input = (ph || pw) ? F::pad(x, F::PadFuncOptions({0, pw, 0, ph}).mode(torch::kReflect)) : x;
+  torch::Tensor y = run_capturing(model, input, ids, result.feats, /*stop_after_last=*/false);
   if (ph || pw) {
     using torch::indexing::Slice;
-    feat = feat.index({Slice(), Slice(), Slice(0, h), Slice(0, w)});
+    y = y.index({Slice(), Slice(), Slice(0, h), Slice(0, w)});
   }
-  result.out = residual_output(x, feat);
+  result.out = residual_output(x, y);
   return result;
 }
 

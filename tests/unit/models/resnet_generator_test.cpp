@@ -36,6 +36,22 @@ TEST_F(ResnetGeneratorTest, OutputShapeEqualsInputShapeForAllSizes) {
   EXPECT_EQ(plain(x).sizes(), x.sizes());
 }
 
+TEST_F(ResnetGeneratorTest, ForwardWithFeaturesEqualsForwardAndEncode) {
+  torch::NoGradGuard no_grad;
+  for (bool antialias : {true, false}) {
+    ResnetGenerator g(ResnetGeneratorOptions().ngf(4).n_blocks(2).antialias(antialias).antialias_up(antialias));
+    g->eval();
+    const auto x = torch::rand({2, 3, 32, 32}) * 2 - 1;
+    const std::vector<int64_t> ids{0, 4, 8, 12};
+    const auto both = g->forward_with_features(x, ids);
+    EXPECT_TRUE(torch::allclose(both.out, g(x), 1e-6, 1e-6)) << "antialias " << antialias;
+    const auto feats = g->encode(x, ids);
+    ASSERT_EQ(both.feats.size(), feats.size());
+    for (size_t i = 0; i < feats.size(); ++i)
+      EXPECT_TRUE(torch::allclose(both.feats[i], feats[i], 1e-6, 1e-6)) << "layer " << ids[i] << " antialias " << antialias;
+  }
+}
+
 TEST_F(ResnetGeneratorTest, ResidualStartsAsIdentityAndLearns) {
   ResnetGenerator g(ResnetGeneratorOptions().input_nc(1).output_nc(1).ngf(4).n_blocks(2).residual(true));
   const auto x = torch::rand({2, 1, 30, 30}) * 2 - 1;  // a size that is padded and cropped back
