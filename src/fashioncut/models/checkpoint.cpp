@@ -1,5 +1,6 @@
 #include "fashioncut/models/checkpoint.h"
 
+#include <algorithm>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/Generator.h>
 
@@ -87,13 +88,44 @@ void save_checkpoint(const std::filesystem::path& path, const NamedModules& modu
   write_file_atomic(path, bytes.str());
 }
 
+namespace {
+/// Runs `fn`; a torch exception that escapes it (the archive's records are unpickled lazily, so a
+/// corrupt record fails inside try_read, found by tests/fuzz/checkpoint_loader_fuzz) becomes a
+/// CheckpointError naming the file. Our own CheckpointErrors pass through unchanged.
+template <class Fn>
+auto guard_corrupt(const std::filesystem::path& path, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // c10::Error, or torch::jit's ErrorReport from the unpickler
+    const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+    const std::string what = c10_error ? c10_error->what_without_backtrace() : e.what();
+    throw CheckpointError(path.string() + ": not a readable fashioncut checkpoint (corrupt record: " +
+                          what.substr(0, std::min(what.find('\n'), size_t{160})) +
+                          "); use an earlier checkpoint such as checkpoints/epoch_NNN.pt");
+  }
+}
+
+nlohmann::json load_checkpoint_unguarded(const std::filesystem::path& path, const NamedModules& modules,
+                                         const NamedOptimizers& optimizers, bool restore_rng);
+}  // namespace
+
 nlohmann::json read_checkpoint_meta(const std::filesystem::path& path) {
-  auto archive = open_archive(path);
-  return read_meta(archive, path);
+  return guard_corrupt(path, [&] {
+    auto archive = open_archive(path);
+    return read_meta(archive, path);
+  });
 }
 
 nlohmann::json load_checkpoint(const std::filesystem::path& path, const NamedModules& modules,
                                const NamedOptimizers& optimizers, bool restore_rng) {
+  return guard_corrupt(path, [&] { return load_checkpoint_unguarded(path, modules, optimizers, restore_rng); });
+}
+
+namespace {
+nlohmann::json load_checkpoint_unguarded(const std::filesystem::path& path, const NamedModules& modules,
+                                         const NamedOptimizers& optimizers, bool restore_rng) {
   auto archive = open_archive(path);
   nlohmann::json meta = read_meta(archive, path);
   for (const auto& [name, module] : modules) {
@@ -140,5 +172,6 @@ nlohmann::json load_checkpoint(const std::filesystem::path& path, const NamedMod
   }
   return meta;
 }
+}  // namespace
 
 }  // namespace fashioncut::models

@@ -101,5 +101,18 @@ TEST_F(CheckpointTest, NewerFormatIsRefused) {
   }
 }
 
+TEST(CheckpointCorruptRecordTest, UnpicklerErrorBecomesCheckpointError) {
+  // A fuzzer-found checkpoint whose pickled record names an unknown type: LibTorch throws from
+  // the lazy record read; it must arrive as one CheckpointError naming the file.
+  const std::string path = std::string(FASHIONCUT_TESTS_DIR) + "/fuzz/corpus/checkpoint_loader/unknown_rebuild_type.pt";
+  try {
+    read_checkpoint_meta(path);
+    FAIL() << "a corrupt checkpoint was read";
+  } catch (const CheckpointError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr(path));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("not a readable fashioncut checkpoint"));
+  }
+}
+
 }  // namespace
 }  // namespace fashioncut::models
