@@ -70,6 +70,12 @@ class FaultsTest : public fashioncut::testing::SeedingFixture {
   }
   fs::path run(const std::string& name) const { return scratch() / "runs" / name; }
 
+  /// No hidden temporary file (a killed or failed writer's leftover) is left in checkpoints/.
+  void expect_no_temporary_files(const std::string& name) const {
+    for (const auto& entry : fs::directory_iterator(run(name) / "checkpoints"))
+      EXPECT_NE(entry.path().filename().string()[0], '.') << "temporary file left: " << entry.path();
+  }
+
   /// Every non-hidden .pt of the run reads back (none is torn); returns latest.pt's iteration.
   int64_t check_checkpoints(const std::string& name) {
     for (const auto& entry : fs::directory_iterator(run(name) / "checkpoints")) {
@@ -124,8 +130,7 @@ TEST_F(FaultsTest, SigkillAtFivePointsResumesToTheUninterruptedWeights) {
   const auto done = resume("broken");
   ASSERT_EQ(done.exit_code, 0) << done.output;
   EXPECT_THAT(done.output, HasSubstr("temporary file"));  // the killed write's leftover is cleaned
-  for (const auto& entry : fs::directory_iterator(run("broken") / "checkpoints"))
-    EXPECT_NE(entry.path().filename().string()[0], '.') << entry.path();
+  expect_no_temporary_files("broken");
   EXPECT_EQ(check_checkpoints("broken"), 9);
   expect_same_weights("fashion-cut", "straight", "broken");
 }
@@ -155,8 +160,7 @@ TEST_F(FaultsTest, FileSizeLimitDuringCheckpointKeepsThePreviousOne) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("latest.pt: write failed (File too large); previous file left intact"));
   EXPECT_EQ(read_file(latest), before);
-  for (const auto& entry : fs::directory_iterator(run("full") / "checkpoints"))
-    EXPECT_NE(entry.path().filename().string()[0], '.') << "half-written " << entry.path();
+  expect_no_temporary_files("full");
   const auto done = resume("full");
   ASSERT_EQ(done.exit_code, 0) << done.output;
   expect_same_weights("source-only", "straight", "full");
