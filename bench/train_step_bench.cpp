@@ -4,17 +4,13 @@
 //
 //   train_step_bench --config configs/fmnist.toml [--method M] [--steps 20] [--warmup 3]
 //       [--threads 2] [--interop 1] [--batch-size N] [--num-classes K] [--phase warmup|pseudo]
-//       [--impl registry|local] [--reuse-features] [--batch-queries] [--channels-last] [--bf16]
-//       [--device auto|cpu|cuda:N]
+//       [--channels-last] [--bf16] [--device auto|cpu|cuda:N]
 //   train_step_bench --gemm [--threads 2]
 //
-// --impl registry (default) times Method::train_step of the registered method, built by
-// make_method from the TOML config exactly as `fashioncut train` builds it. --impl local times a
-// copy of CutMethod's fashion-cut step (train/methods/cut_methods.cpp) here, so the levers below
-// can be measured without touching the method: --reuse-features takes the PatchNCE keys of the
-// real images from G's forward pass (ResnetGenerator::forward_with_features) instead of a second
-// G->encode; --batch-queries encodes G(x_s) and G(x_t) in one encode call. Both are exact (same
-// losses and gradients: keys are detached in PatchNCE, InstanceNorm is per image).
+// Times Method::train_step of the registered method, built by make_method from the TOML config
+// exactly as `fashioncut train` builds it (for fashion-cut: with the shared passes of
+// CutMethod; bench/reference/fashion_cut_step.py times the CUT reference's formulation, or ours
+// with --shared). --channels-last and --bf16 are layout/precision levers applied around the step.
 // Prints one JSON object on stdout.
 #include <ATen/autocast_mode.h>
 #include <ATen/record_function.h>
@@ -33,12 +29,6 @@
 
 #include "fashioncut/core/device.h"
 #include "fashioncut/core/threads.h"
-#include "fashioncut/losses/classification.h"
-#include "fashioncut/losses/gan_loss.h"
-#include "fashioncut/losses/patch_nce.h"
-#include "fashioncut/models/patch_discriminator.h"
-#include "fashioncut/models/patch_sample_mlp.h"
-#include "fashioncut/models/resnet_generator.h"
 #include "fashioncut/train/method.h"
 #include "fashioncut/train/train_config.h"
 
@@ -52,8 +42,8 @@ struct Args {
   std::string method;
   int steps = 20, warmup = 3, threads = 2, interop = 1;
   int64_t batch_size = 0, num_classes = 10;
-  std::string phase = "warmup", impl = "registry", device = "cpu";
-  bool reuse_features = false, batch_queries = false, channels_last = false, bf16 = false, gemm = false;
+  std::string phase = "warmup", device = "cpu";
+  bool channels_last = false, bf16 = false, gemm = false;
 };
 
 double now_s() {
@@ -163,132 +153,6 @@ json gemm_peak(int threads, const torch::Device& device) {
           {"sizes", sizes}, {"peak_gflop_per_s", best}};
 }
 
-// ---------------------------------------------------------------- local copy of the fashion-cut step
-void set_requires_grad(torch::nn::Module& m, bool on) {
-  for (auto& p : m.parameters()) p.set_requires_grad(on);
-}
-
-/// CutMethod (variant fashion-cut) of train/methods/cut_methods.cpp, with the two levers as flags.
-class LocalFashionCut {
- public:
-  LocalFashionCut(const train::TrainConfig& c, const train::MethodContext& ctx, bool reuse, bool batch_queries)
-      : c_(c), reuse_(reuse), batch_queries_(batch_queries) {
-    G_ = models::ResnetGenerator(models::ResnetGeneratorOptions()
-                                     .input_nc(ctx.channels)
-                                     .output_nc(ctx.channels)
-                                     .ngf(c.ngf)
-                                     .n_blocks(c.n_blocks)
-                                     .antialias(c.antialias)
-                                     .antialias_up(c.antialias));
-    D_ = models::PatchDiscriminator(models::PatchDiscriminatorOptions()
-                                        .input_nc(ctx.channels)
-                                        .ndf(c.ndf)
-                                        .n_layers(c.n_layers_d)
-                                        .antialias(c.antialias));
-    F_ = models::PatchSampleMlp(models::PatchSampleMlpOptions(G_->nce_channels(c.nce_layers)).nc(c.netf_nc));
-    C_ = models::Classifier(train::classifier_spec_for(c, ctx));
-    const auto adam = torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2});
-    opt_g_ = std::make_unique<torch::optim::Adam>(G_->parameters(), adam);
-    opt_d_ = std::make_unique<torch::optim::Adam>(D_->parameters(), adam);
-    opt_f_ = std::make_unique<torch::optim::Adam>(F_->parameters(), adam);
-    opt_c_ = std::make_unique<torch::optim::Adam>(C_->parameters(), torch::optim::AdamOptions(c.classifier_lr));
-  }
-
-  std::vector<std::shared_ptr<torch::nn::Module>> modules() { return {G_.ptr(), D_.ptr(), F_.ptr(), C_.ptr()}; }
-
-  /// PatchNCE of queries q_feats (from the translation) against keys k_feats (from the real images).
-  Tensor nce(const std::vector<Tensor>& k_feats, const std::vector<Tensor>& q_feats, int64_t n) {
-    const auto k = F_->forward(k_feats, c_.num_patches);
-    const auto q = F_->forward(q_feats, c_.num_patches, k.patch_ids);
-    return losses::patch_nce_multi(q.feats, k.feats, losses::PatchNceOptions(n).tau(c_.nce_t));
-  }
-
-  static std::vector<Tensor> narrow_all(const std::vector<Tensor>& v, int64_t start, int64_t n) {
-    std::vector<Tensor> out;
-    for (const auto& t : v) out.push_back(t.narrow(0, start, n));
-    return out;
-  }
-
-  train::StepStats step(const train::StepInput& in) {
-    train::StepStats stats;
-    const int64_t n = in.source.size(0);
-    const Tensor real = torch::cat({in.source, in.target});  // nce_idt = true (the config default)
-    Tensor fake;
-    std::vector<Tensor> real_feats;
-    if (reuse_) {
-      auto r = G_->forward_with_features(real, c_.nce_layers);
-      fake = r.out;
-      real_feats = std::move(r.feats);
-    } else {
-      fake = G_->forward(real);
-    }
-    const Tensor fake_b = fake.narrow(0, 0, n);
-
-    set_requires_grad(*D_, true);
-    opt_d_->zero_grad();
-    const Tensor loss_d = 0.5 * (losses::lsgan_loss(D_->forward(fake_b.detach()), false) +
-                                 losses::lsgan_loss(D_->forward(in.target), true));
-    loss_d.backward();
-    opt_d_->step();
-    set_requires_grad(*D_, false);
-
-    opt_g_->zero_grad();
-    opt_f_->zero_grad();
-    opt_c_->zero_grad();
-    const Tensor loss_gan = c_.lambda_gan * losses::lsgan_loss(D_->forward(fake_b), true);
-    std::vector<Tensor> k_s, k_t, q_s, q_t;
-    if (reuse_) {
-      k_s = narrow_all(real_feats, 0, n);
-      k_t = narrow_all(real_feats, n, n);
-    } else {
-      k_s = G_->encode(in.source, c_.nce_layers);
-      k_t = G_->encode(in.target, c_.nce_layers);
-    }
-    if (batch_queries_) {
-      const auto q = G_->encode(fake, c_.nce_layers);
-      q_s = narrow_all(q, 0, n);
-      q_t = narrow_all(q, n, n);
-    } else {
-      q_s = G_->encode(fake_b, c_.nce_layers);
-      q_t = G_->encode(fake.narrow(0, n, n), c_.nce_layers);
-    }
-    Tensor loss_nce = nce(k_s, q_s, n);
-    loss_nce = 0.5 * (loss_nce + nce(k_t, q_t, n));
-    Tensor total = loss_gan + c_.lambda_nce * loss_nce;
-    stats.losses["D/gan"] = loss_d.item<double>();
-    stats.losses["G/gan"] = loss_gan.item<double>();
-    stats.losses["G/nce"] = loss_nce.item<double>();
-    const bool pl = c_.pseudo_labels && in.epoch >= c_.pseudo_label_start;
-    const int64_t n_real = pl ? std::max<int64_t>(1, static_cast<int64_t>(n * c_.pseudo_label_fraction)) : 0;
-    const int64_t n_syn = n - n_real;
-    Tensor batch = fake_b.narrow(0, 0, n_syn);
-    if (n_real > 0) batch = torch::cat({batch, in.target.narrow(0, 0, n_real)});
-    const Tensor logits = C_->forward(batch);
-    const Tensor ce = losses::cross_entropy(logits.narrow(0, 0, n_syn), in.source_labels.narrow(0, 0, n_syn));
-    total = total + c_.lambda_c * ce;
-    stats.losses["C/ce"] = ce.item<double>();
-    if (n_real > 0) {
-      const auto plc = losses::pseudo_label_cross_entropy(logits.narrow(0, n_syn, n_real), c_.pseudo_label_threshold);
-      total = total + plc.loss;
-      stats.losses["C/pseudo"] = plc.loss.item<double>();
-    }
-    total.backward();
-    opt_g_->step();
-    opt_f_->step();
-    opt_c_->step();
-    return stats;
-  }
-
- private:
-  train::TrainConfig c_;
-  bool reuse_, batch_queries_;
-  models::ResnetGenerator G_{nullptr};
-  models::PatchDiscriminator D_{nullptr};
-  models::PatchSampleMlp F_{nullptr};
-  models::Classifier C_{nullptr};
-  std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_, opt_f_, opt_c_;
-};
-
 void to_channels_last(torch::nn::Module& m) {
   torch::NoGradGuard no_grad;
   for (auto& p : m.parameters())
@@ -314,10 +178,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--batch-size") a.batch_size = std::stoll(val());
     else if (k == "--num-classes") a.num_classes = std::stoll(val());
     else if (k == "--phase") a.phase = val();
-    else if (k == "--impl") a.impl = val();
     else if (k == "--device") a.device = val();
-    else if (k == "--reuse-features") a.reuse_features = true;
-    else if (k == "--batch-queries") a.batch_queries = true;
     else if (k == "--channels-last") a.channels_last = true;
     else if (k == "--bf16") a.bf16 = true;
     else if (k == "--gemm") a.gemm = true;
@@ -325,7 +186,6 @@ Args parse(int argc, char** argv) {
   }
   if (!a.gemm && a.config.empty()) throw std::runtime_error("--config FILE.toml is required (or --gemm)");
   if (a.phase != "warmup" && a.phase != "pseudo") throw std::runtime_error("--phase is warmup or pseudo");
-  if (a.impl != "registry" && a.impl != "local") throw std::runtime_error("--impl is registry or local");
   if (a.steps < 1 || a.warmup < 0) throw std::runtime_error("--steps >= 1, --warmup >= 0");
   return a;
 }
@@ -356,21 +216,10 @@ int run(const Args& a) {
   for (int64_t k = 0; k < a.num_classes; ++k) ctx.classes.push_back("class" + std::to_string(k));
   ctx.iters_per_epoch = c.iters_per_epoch;
 
-  std::function<train::StepStats(const train::StepInput&)> step;
+  std::unique_ptr<train::Method> method = train::make_method(c, ctx);
   std::vector<std::shared_ptr<torch::nn::Module>> modules;
-  std::unique_ptr<train::Method> method;
-  std::unique_ptr<LocalFashionCut> local;
-  if (a.impl == "registry") {
-    method = train::make_method(c, ctx);
-    for (auto& [name, m] : method->modules()) modules.push_back(m);
-    step = [&](const train::StepInput& in) { return method->train_step(in); };
-  } else {
-    if (c.method != "fashion-cut" || !c.nce_idt)
-      throw std::runtime_error("--impl local copies the fashion-cut step with nce_idt = true only");
-    local = std::make_unique<LocalFashionCut>(c, ctx, a.reuse_features, a.batch_queries);
-    modules = local->modules();
-    step = [&](const train::StepInput& in) { return local->step(in); };
-  }
+  for (auto& [name, m] : method->modules()) modules.push_back(m);
+  auto step = [&](const train::StepInput& in) { return method->train_step(in); };
   if (a.bf16 && !bf16_supported(device)) throw std::runtime_error("--bf16: this CPU has no AVX512_BF16/AMX");
   for (auto& m : modules) {
     m->to(device);
@@ -424,7 +273,6 @@ int run(const Args& a) {
   json losses = json::object();
   for (const auto& [k, v] : stats.losses) losses[k] = v;
   json r = {{"bench", "train_step"},
-            {"impl", a.impl},
             {"method", c.method},
             {"config", a.config},
             {"device", device.str()},
@@ -437,8 +285,7 @@ int run(const Args& a) {
             {"image_size", side},
             {"channels", ch},
             {"num_classes", a.num_classes},
-            {"levers", {{"reuse_features", a.reuse_features}, {"batch_queries", a.batch_queries},
-                        {"channels_last", a.channels_last}, {"bf16", a.bf16}}},
+            {"levers", {{"channels_last", a.channels_last}, {"bf16", a.bf16}}},
             {"ms_per_step", ms},
             {"images_per_s", static_cast<double>(n) / (ms / 1e3)},
             {"flops_per_step", flops},

@@ -23,7 +23,8 @@ DEFAULTS = dict(
     nce_layers=[0, 4, 8, 12, 16], num_patches=256, netf_nc=256, nce_t=0.07,
     lambda_gan=1.0, lambda_nce=1.0, nce_idt=True, lr=2e-4, beta1=0.5, beta2=0.999,
     arch="resnet18", small_input=True, classifier_lr=2e-4, lambda_c=1.0,
-    pseudo_label_threshold=0.0, pseudo_label_fraction=0.5,
+    pseudo_label_threshold=0.0, pseudo_label_fraction=0.5, pseudo_label_align=True,
+    pseudo_label_momentum=0.99, target_bn=True, g_residual=False,
 )
 
 CONFIGS = {
@@ -120,9 +121,11 @@ class ResnetBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    def __init__(self, input_nc, output_nc, ngf, n_blocks, antialias=True, antialias_up=True, init_gain=0.02):
+    def __init__(self, input_nc, output_nc, ngf, n_blocks, antialias=True, antialias_up=True, init_gain=0.02,
+                 residual=False):
         super().__init__()
         layers, self.out_channels = [], []
+        self.residual = residual
 
         def add(m, c):
             layers.append(m)
@@ -158,6 +161,10 @@ class ResnetGenerator(nn.Module):
         self.model = nn.Sequential(*layers)
         if init_gain > 0:
             init_cut_weights(self, init_gain)
+        if residual:  # G(x) = clamp(x + g(x), -1, 1), g's output conv zero-initialised
+            with torch.no_grad():
+                self.model[-2].weight.zero_()
+                self.model[-2].bias.zero_()
 
     def last_block_index(self):
         return 4 + 2 * (4 if self.antialias else 3) + self.n_blocks - 1
@@ -170,7 +177,20 @@ class ResnetGenerator(nn.Module):
         ph, pw = (4 - h % 4) % 4, (4 - w % 4) % 4
         inp = F.pad(x, [0, pw, 0, ph], mode="reflect") if (ph or pw) else x
         y = self.model(inp)
-        return y[:, :, :h, :w] if (ph or pw) else y
+        y = y[:, :, :h, :w] if (ph or pw) else y
+        return (x + y).clamp(-1, 1) if self.residual else y
+
+    def forward_with_features(self, x, ids):
+        """forward(x) and encode(x, ids) from one pass (H, W multiples of 4)."""
+        feats, nxt, y, captured = [], 0, x, False
+        for index, layer in enumerate(self.model):
+            # an in-place ReLU right after a captured map would overwrite it
+            y = F.relu(y) if captured and isinstance(layer, nn.ReLU) and layer.inplace else layer(y)
+            captured = nxt < len(ids) and index == ids[nxt]
+            if captured:
+                feats.append(y)
+                nxt += 1
+        return ((x + y).clamp(-1, 1) if self.residual else y), feats
 
     def encode(self, x, ids):
         feats, nxt, feat = [], 0, x
@@ -290,9 +310,15 @@ def patch_nce_multi(qs, ks, batch_size, tau=0.07):
     return total / float(len(qs))
 
 
-def pseudo_label_ce(logits, threshold):
+def pseudo_label_ce(logits, threshold, prior=None):
+    """Confidence-masked pseudo-label CE; with `prior` the labels come from softmax / prior
+    (distribution alignment, losses::aligned_pseudo_label_cross_entropy)."""
     with torch.no_grad():
-        conf, labels = torch.softmax(logits.detach(), 1).max(1)
+        probs = torch.softmax(logits.detach(), 1)
+        if prior is not None:
+            probs = probs / prior.to(probs.dtype).unsqueeze(0)
+            probs = probs / probs.sum(1, keepdim=True)
+        conf, labels = probs.max(1)
         mask = (conf > threshold).to(logits.dtype)
     per_row = F.cross_entropy(logits, labels, reduction="none")
     return (per_row * mask).mean(), mask.mean()
@@ -310,7 +336,8 @@ class FashionCutStep:
     def __init__(self, cfg, device="cpu"):
         self.c = cfg
         ch = cfg["channels"]
-        self.G = ResnetGenerator(ch, ch, cfg["ngf"], cfg["n_blocks"], cfg["antialias"], cfg["antialias"]).to(device)
+        self.G = ResnetGenerator(ch, ch, cfg["ngf"], cfg["n_blocks"], cfg["antialias"], cfg["antialias"],
+                                 residual=cfg["g_residual"]).to(device)
         self.D = PatchDiscriminator(ch, cfg["ndf"], cfg["n_layers_d"], cfg["antialias"]).to(device)
         self.F = PatchSampleMlp(self.G.nce_channels(cfg["nce_layers"]), cfg["netf_nc"]).to(device)
         self.C = make_classifier(cfg["arch"], cfg["num_classes"], ch, cfg["small_input"]).to(device)
@@ -321,6 +348,8 @@ class FashionCutStep:
         # CutMethod: opt_c_ = Adam(C params, AdamOptions(classifier_lr)) -> betas (0.9, 0.999).
         self.opt_c = torch.optim.Adam(self.C.parameters(), lr=cfg["classifier_lr"])
         self.nce_idt = cfg["nce_idt"]
+        k = cfg["num_classes"]
+        self.class_prior = torch.full((k,), 1.0 / k, dtype=torch.double)  # running mean of softmax(C(x_t))
 
     def modules(self):
         return {"G": self.G, "D": self.D, "F": self.F, "C": self.C}
@@ -337,19 +366,37 @@ class FashionCutStep:
         q, _ = self.F(feat_q, c["num_patches"], ids)
         return patch_nce_multi(q, k, src.shape[0], c["nce_t"])
 
-    def step(self, xs, ys, xt, pseudo=False):
+    def nce_from(self, keys, queries, n):
+        c = self.c
+        with torch.no_grad():
+            k, ids = self.F(keys, c["num_patches"])
+        q, _ = self.F(queries, c["num_patches"], ids)
+        return patch_nce_multi(q, k, n, c["nce_t"])
+
+    def step(self, xs, ys, xt, pseudo=False, shared=False):
         """One Fashion CUT iteration. pseudo=True: epoch >= pseudo_label_start (half of C's batch is
-        real target images with pseudo-labels). Returns the loss values (floats, as the C++ logs them)."""
+        real target images with pseudo-labels). shared=False: the CUT reference's formulation (the
+        PatchNCE keys encoded again from the real images, D and each query set on its own batch);
+        shared=True: CutMethod's (keys from G's forward pass, one encode and one D pass for both
+        halves; the same losses). Returns the loss values (floats, as the C++ logs them)."""
         c = self.c
         stats = {}
         n = xs.shape[0]
         real = torch.cat([xs, xt]) if self.nce_idt else xs
-        fake = self.G(real)
+        if shared:
+            fake, keys = self.G.forward_with_features(real, c["nce_layers"])
+            keys = [k.detach() for k in keys]
+        else:
+            fake = self.G(real)
         fake_b = fake.narrow(0, 0, n)
 
         set_requires_grad(self.D, True)
         self.opt_d.zero_grad()
-        loss_d = 0.5 * (lsgan_loss(self.D(fake_b.detach()), False) + lsgan_loss(self.D(xt), True))
+        if shared:
+            d_out = self.D(torch.cat([fake_b.detach(), xt]))
+            loss_d = 0.5 * (lsgan_loss(d_out.narrow(0, 0, n), False) + lsgan_loss(d_out.narrow(0, n, n), True))
+        else:
+            loss_d = 0.5 * (lsgan_loss(self.D(fake_b.detach()), False) + lsgan_loss(self.D(xt), True))
         loss_d.backward()
         self.opt_d.step()
         set_requires_grad(self.D, False)
@@ -358,14 +405,23 @@ class FashionCutStep:
         self.opt_f.zero_grad()
         self.opt_c.zero_grad()
         loss_gan = c["lambda_gan"] * lsgan_loss(self.D(fake_b), True)
-        loss_nce = self.nce(xs, fake_b)
-        if self.nce_idt:
-            loss_nce = 0.5 * (loss_nce + self.nce(xt, fake.narrow(0, n, n)))
+        if shared:
+            queries = self.G.encode(fake, c["nce_layers"])
+            rows = lambda feats, start: [f.narrow(0, start, n) for f in feats]  # noqa: E731
+            loss_nce = self.nce_from(rows(keys, 0), rows(queries, 0), n)
+            if self.nce_idt:
+                loss_nce = 0.5 * (loss_nce + self.nce_from(rows(keys, n), rows(queries, n), n))
+        else:
+            loss_nce = self.nce(xs, fake_b)
+            if self.nce_idt:
+                loss_nce = 0.5 * (loss_nce + self.nce(xt, fake.narrow(0, n, n)))
         total = loss_gan + c["lambda_nce"] * loss_nce
         stats["D/gan"] = loss_d.item()
         stats["G/gan"] = loss_gan.item()
         stats["G/nce"] = loss_nce.item()
-        n_real = max(1, int(n * c["pseudo_label_fraction"])) if pseudo else 0
+        # target_bn: real rows share C's batch (its batch-norm statistics) from the first step;
+        # their pseudo-label loss counts only in the pseudo phase.
+        n_real = max(1, int(n * c["pseudo_label_fraction"])) if (pseudo or c["target_bn"]) else 0
         n_syn = n - n_real
         batch = fake_b.narrow(0, 0, n_syn)
         if n_real > 0:
@@ -374,8 +430,14 @@ class FashionCutStep:
         ce = F.cross_entropy(logits.narrow(0, 0, n_syn), ys.narrow(0, 0, n_syn))
         total = total + c["lambda_c"] * ce
         stats["C/ce"] = ce.item()
-        if n_real > 0:
-            pl, acc = pseudo_label_ce(logits.narrow(0, n_syn, n_real), c["pseudo_label_threshold"])
+        if pseudo:
+            real_logits = logits.narrow(0, n_syn, n_real)
+            prior = self.class_prior if c["pseudo_label_align"] else None
+            pl, acc = pseudo_label_ce(real_logits, c["pseudo_label_threshold"], prior)
+            if prior is not None:
+                m = c["pseudo_label_momentum"]
+                batch_mean = torch.softmax(real_logits.detach(), 1).mean(0).double()
+                self.class_prior = m * self.class_prior + (1 - m) * batch_mean
             total = total + pl
             stats["C/pseudo"] = pl.item()
             stats["pl/acceptance"] = acc.item()

@@ -22,6 +22,9 @@ from cut_models import CONFIGS, DEFAULTS, FashionCutStep, count_params  # noqa: 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check-params", action="store_true", help="print parameter counts per network and exit")
+    ap.add_argument("--shared", action="store_true",
+                    help="CutMethod's formulation (PatchNCE keys from G's forward, one encode and one D pass "
+                         "for both halves) instead of the CUT reference's (keys encoded again)")
     common.add_step_args(ap, CONFIGS)
     common.add_common_args(ap, warmup=3, repeats=20)
     args = common.finish_step_args(ap.parse_args())
@@ -55,7 +58,7 @@ def main():
 
     def step():
         with common.autocast(args):
-            return method.step(xs, ys, xt, pseudo)
+            return method.step(xs, ys, xt, pseudo, args.shared)
 
     times, stats = common.median_step_times(step, args.warmup, args.repeats)
 
@@ -64,7 +67,7 @@ def main():
         "bench": "fashion_cut_step",
         "config": args.config,
         "phase": args.phase,
-        "levers": {"channels_last": args.channels_last, "bf16": args.bf16},
+        "levers": {"channels_last": args.channels_last, "bf16": args.bf16, "shared": args.shared},
         "threads": args.threads,
         "warmup": args.warmup,
         "steps": args.repeats,

@@ -25,6 +25,7 @@
 namespace fashioncut::train::methods {
 namespace {
 using models::Classifier;
+using models::PatchSamples;
 using torch::Tensor;
 
 enum class Variant { kCut, kFastCut, kFashionCut, kCutThenClassify };
@@ -87,29 +88,54 @@ class CutMethod : public Method {
     return s;
   }
 
-  /// Layer-averaged PatchNCE between src and its translation tgt (features of tgt are
-  /// queries, of src keys; the same patch locations for both).
-  Tensor nce(const Tensor& src, const Tensor& tgt) {
-    const auto feat_q = G_->encode(tgt, c_.nce_layers);
-    const auto feat_k = G_->encode(src, c_.nce_layers);
-    const auto k = F_->forward(feat_k, c_.num_patches);
-    const auto q = F_->forward(feat_q, c_.num_patches, k.patch_ids);
-    return losses::patch_nce_multi(q.feats, k.feats, losses::PatchNceOptions(src.size(0)).tau(c_.nce_t));
+  /// Layer-averaged PatchNCE of queries (features of a translation) against keys (features of
+  /// the images it translates), for n images; the same patch locations for both.
+  Tensor nce(const std::vector<Tensor>& keys, const std::vector<Tensor>& queries, int64_t n) {
+    PatchSamples k;
+    {
+      torch::NoGradGuard no_grad;  // PatchNCE detaches the keys: no graph needed for them
+      k = F_->forward(keys, c_.num_patches);
+    }
+    const auto q = F_->forward(queries, c_.num_patches, k.patch_ids);
+    return losses::patch_nce_multi(q.feats, k.feats, losses::PatchNceOptions(n).tau(c_.nce_t));
+  }
+
+  static std::vector<Tensor> rows(const std::vector<Tensor>& feats, int64_t start, int64_t n) {
+    std::vector<Tensor> out;
+    out.reserve(feats.size());
+    for (const auto& f : feats) out.push_back(f.narrow(0, start, n));
+    return out;
   }
 
   StepStats train_step(const StepInput& in) override {
     if (variant_ == Variant::kCutThenClassify && in.epoch >= translate_epochs()) return classify_stage(in);
     StepStats stats;
     const int64_t n = in.source.size(0);
-    // G runs once on cat(x, y) (as the reference; InstanceNorm keeps the halves independent).
+    // Work done once where the reference does it twice (all exact; docs/BENCHMARKS.md):
+    // - G runs once on cat(x, y) (as the reference; InstanceNorm keeps the halves independent);
+    // - the PatchNCE keys are G's encoder features from that same pass (the reference encodes
+    //   x and y again; keys are detached in PatchNCE, so values and gradients are unchanged);
+    //   at sizes that G pads (not multiples of 4) the keys are encoded separately as before;
+    // - the queries of both NCE terms come from one encode(G(x), G(y)) call and D's loss from
+    //   one D pass over cat(G(x), y) (InstanceNorm is per image; the halves are split after).
     const Tensor real = nce_idt_ ? torch::cat({in.source, in.target}) : in.source;
-    const Tensor fake = G_->forward(real);
+    const bool reuse_keys = real.size(2) % 4 == 0 && real.size(3) % 4 == 0;
+    Tensor fake;
+    std::vector<Tensor> keys;
+    if (reuse_keys) {
+      auto pass = G_->forward_with_features(real, c_.nce_layers);
+      fake = pass.out;
+      for (auto& f : pass.feats) keys.push_back(f.detach());
+    } else {
+      fake = G_->forward(real);
+    }
     const Tensor fake_b = fake.narrow(0, 0, n);
 
     set_requires_grad(*D_, true);
     opt_d_->zero_grad();
-    const Tensor loss_d =
-        0.5 * (losses::lsgan_loss(D_->forward(fake_b.detach()), false) + losses::lsgan_loss(D_->forward(in.target), true));
+    const Tensor d_out = D_->forward(torch::cat({fake_b.detach(), in.target}));
+    const Tensor loss_d = 0.5 * (losses::lsgan_loss(d_out.narrow(0, 0, n), false) +
+                                 losses::lsgan_loss(d_out.narrow(0, n, in.target.size(0)), true));
     loss_d.backward();
     opt_d_->step();
     set_requires_grad(*D_, false);
@@ -118,8 +144,13 @@ class CutMethod : public Method {
     opt_f_->zero_grad();
     opt_c_->zero_grad();
     const Tensor loss_gan = c_.lambda_gan * losses::lsgan_loss(D_->forward(fake_b), true);
-    Tensor loss_nce = nce(in.source, fake_b);
-    if (nce_idt_) loss_nce = 0.5 * (loss_nce + nce(in.target, fake.narrow(0, n, n)));
+    if (!reuse_keys) {
+      torch::NoGradGuard no_grad;
+      keys = G_->encode(real, c_.nce_layers);
+    }
+    const auto queries = G_->encode(fake, c_.nce_layers);
+    Tensor loss_nce = nce(rows(keys, 0, n), rows(queries, 0, n), n);
+    if (nce_idt_) loss_nce = 0.5 * (loss_nce + nce(rows(keys, n, n), rows(queries, n, n), n));
     Tensor total = loss_gan + lambda_nce_ * loss_nce;
     stats.losses["D/gan"] = loss_d.item<double>();
     stats.losses["G/gan"] = loss_gan.item<double>();
