@@ -19,6 +19,7 @@
 #include "fashioncut/models/patch_discriminator.h"
 #include "fashioncut/models/patch_sample_mlp.h"
 #include "fashioncut/models/resnet_generator.h"
+#include "fashioncut/train/fused_adam.h"
 #include "fashioncut/train/method.h"
 #include "fashioncut/train/methods/methods.h"
 
@@ -53,10 +54,10 @@ class CutMethod : public Method {
     F_ = models::PatchSampleMlp(models::PatchSampleMlpOptions(G_->nce_channels(c.nce_layers)).nc(c.netf_nc));
     C_ = Classifier(spec_);
     const auto adam = torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2});
-    opt_g_ = std::make_unique<torch::optim::Adam>(G_->parameters(), adam);
-    opt_d_ = std::make_unique<torch::optim::Adam>(D_->parameters(), adam);
-    opt_f_ = std::make_unique<torch::optim::Adam>(F_->parameters(), adam);
-    opt_c_ = std::make_unique<torch::optim::Adam>(C_->parameters(), torch::optim::AdamOptions(c.classifier_lr));
+    opt_g_ = std::make_unique<FusedAdam>(G_->parameters(), adam);
+    opt_d_ = std::make_unique<FusedAdam>(D_->parameters(), adam);
+    opt_f_ = std::make_unique<FusedAdam>(F_->parameters(), adam);
+    opt_c_ = std::make_unique<FusedAdam>(C_->parameters(), torch::optim::AdamOptions(c.classifier_lr));
     class_prior_.assign(static_cast<size_t>(ctx.num_classes), 1.0 / static_cast<double>(ctx.num_classes));
   }
 
@@ -132,7 +133,7 @@ class CutMethod : public Method {
     const Tensor fake_b = fake.narrow(0, 0, n);
 
     set_requires_grad(*D_, true);
-    opt_d_->zero_grad();
+    clear_grads(*opt_d_);  // every parameter of G, D, F and C gets a gradient in each step
     const Tensor d_out = D_->forward(torch::cat({fake_b.detach(), in.target}));
     const Tensor loss_d = 0.5 * (losses::lsgan_loss(d_out.narrow(0, 0, n), false) +
                                  losses::lsgan_loss(d_out.narrow(0, n, in.target.size(0)), true));
@@ -140,9 +141,9 @@ class CutMethod : public Method {
     opt_d_->step();
     set_requires_grad(*D_, false);
 
-    opt_g_->zero_grad();
-    opt_f_->zero_grad();
-    opt_c_->zero_grad();
+    clear_grads(*opt_g_);
+    clear_grads(*opt_f_);
+    clear_grads(*opt_c_);
     const Tensor loss_gan = c_.lambda_gan * losses::lsgan_loss(D_->forward(fake_b), true);
     if (!reuse_keys) {
       torch::NoGradGuard no_grad;
@@ -238,7 +239,7 @@ class CutMethod : public Method {
   models::PatchDiscriminator D_{nullptr};
   models::PatchSampleMlp F_{nullptr};
   Classifier C_{nullptr};
-  std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_, opt_f_, opt_c_;
+  std::unique_ptr<FusedAdam> opt_g_, opt_d_, opt_f_, opt_c_;
   std::vector<double> class_prior_;  ///< running mean of softmax(C(target)), for distribution alignment
 };
 
