@@ -4,6 +4,7 @@ namespace fashioncut::eval {
 namespace nn = torch::nn;
 
 torch::Tensor FoldedConv::forward(const torch::Tensor& x) const {
+  if (packed.defined()) return at::mkldnn_convolution(x, packed, bias, {padding, padding}, {stride, stride}, {1, 1}, 1);
   return torch::conv2d(x, weight, bias, {stride, stride}, {padding, padding});
 }
 
@@ -65,10 +66,15 @@ FoldedResNet::FoldedResNet(const models::ResNet& r) {
   fc_bias_ = r->fc->bias.detach().clone();
 }
 
-void FoldedResNet::to(torch::Device device, torch::ScalarType dtype) {
+void FoldedResNet::to(torch::Device device, torch::ScalarType dtype, bool blocked_layout) {
+  torch::NoGradGuard no_grad;
+  blocked_ = blocked_layout && device.is_cpu() && dtype == torch::kFloat32 && at::hasMKLDNN();
   auto move = [&](FoldedConv& c) {
     c.weight = c.weight.to(device, dtype);
     c.bias = c.bias.to(device, dtype);
+    c.packed = blocked_ ? at::mkldnn_reorder_conv2d_weight(c.weight.to_mkldnn(), {c.padding, c.padding},
+                                                           {c.stride, c.stride}, {1, 1}, 1)
+                        : torch::Tensor();
   };
   move(stem_);
   for (auto& b : blocks_) {
@@ -80,7 +86,10 @@ void FoldedResNet::to(torch::Device device, torch::ScalarType dtype) {
 }
 
 torch::Tensor FoldedResNet::features(const torch::Tensor& input) const {
-  auto h = stem_.forward(input.to(stem_.weight.scalar_type())).relu_();
+  // In the blocked layout relu_, max_pool2d, += and adaptive_avg_pool2d dispatch to their
+  // oneDNN kernels; the pooled features come back as a dense tensor.
+  const auto x = input.to(stem_.weight.scalar_type());
+  auto h = stem_.forward(blocked_ ? x.contiguous().to_mkldnn() : x).relu_();
   if (!small_input_) h = torch::max_pool2d(h, 3, 2, 1);
   for (const auto& b : blocks_) {
     auto out = b.convs[0].forward(h).relu_();
@@ -89,7 +98,9 @@ torch::Tensor FoldedResNet::features(const torch::Tensor& input) const {
     out += b.has_downsample ? b.downsample.forward(h) : h;
     h = out.relu_();
   }
-  return torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1).to(torch::kFloat32);
+  auto pooled = torch::adaptive_avg_pool2d(h, {1, 1});
+  if (blocked_) pooled = pooled.to_dense();
+  return pooled.flatten(1).to(torch::kFloat32);
 }
 
 torch::Tensor FoldedResNet::forward(const torch::Tensor& x) const {

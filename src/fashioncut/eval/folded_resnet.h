@@ -10,9 +10,11 @@
 
 namespace fashioncut::eval {
 
-/// A conv with its BN folded in: weight [O,I,k,k], bias [O].
+/// A conv with its BN folded in: weight [O,I,k,k], bias [O]. With `packed` (oneDNN's blocked
+/// weight layout, see FoldedResNet::to) the conv runs on oneDNN tensors.
 struct FoldedConv {
   torch::Tensor weight, bias;
+  torch::Tensor packed;  ///< weight reordered for oneDNN once, or undefined
   int64_t stride = 1, padding = 0;
   torch::Tensor forward(const torch::Tensor& x) const;
 };
@@ -27,7 +29,13 @@ class FoldedResNet {
   /// Logits of the ResNet's own `fc` [N, num_classes]; the fc runs in float32.
   torch::Tensor forward(const torch::Tensor& x) const;
   /// Moves/casts every folded tensor (e.g. to bf16 or to a GPU). The fc stays float32.
-  void to(torch::Device device, torch::ScalarType conv_dtype);
+  /// `blocked_layout` (CPU, float32, LibTorch built with oneDNN; ignored otherwise): the conv
+  /// weights are reordered into oneDNN's blocked layout once here and the activations stay in it
+  /// from the stem to the pooling (PyTorch's torch.utils.mkldnn.to_mkldnn does the same), so no
+  /// layer reorders its input or weights per call. Outputs are the same to float rounding.
+  void to(torch::Device device, torch::ScalarType conv_dtype, bool blocked_layout = false);
+  /// Whether the blocked oneDNN layout is in use (see to()).
+  bool blocked_layout() const { return blocked_; }
 
  private:
   struct Block {
@@ -37,6 +45,7 @@ class FoldedResNet {
   };
   FoldedConv stem_;
   bool small_input_ = false;
+  bool blocked_ = false;
   std::vector<Block> blocks_;
   torch::Tensor fc_weight_, fc_bias_;
 };

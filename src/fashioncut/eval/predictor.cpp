@@ -75,7 +75,7 @@ Predictor::Predictor(LoadedClassifier classifier, PredictorOptions options)
   loaded_.model->to(device_);
   if (options_.fold_bn) {
     folded_.emplace(loaded_.model->backbone);
-    folded_->to(device_, options_.bf16 ? torch::kBFloat16 : torch::kFloat32);
+    folded_->to(device_, options_.bf16 ? torch::kBFloat16 : torch::kFloat32, options_.blocked_layout);
   }
 }
 

@@ -22,6 +22,7 @@ struct PredictorOptions {
   std::string device = "cpu";  ///< auto | cpu | cuda | cuda:N
   bool bf16 = false;           ///< bf16 convs (needs bf16_supported(device), else ConfigError)
   bool fold_bn = true;         ///< fold BatchNorm into convs (same outputs to ~1e-5, faster)
+  bool blocked_layout = true;  ///< with fold_bn on a CPU in fp32: oneDNN blocked layout end to end (FoldedResNet::to)
   int64_t batch_size = 64;     ///< images per forward pass
   int workers = 0;             ///< decode threads (0 = hardware threads)
 };
@@ -50,6 +51,8 @@ class Predictor {
   const models::ClassifierSpec& spec() const { return loaded_.spec; }
   const std::vector<std::string>& classes() const { return loaded_.spec.classes; }
   const data::TransformOptions& transform() const { return transform_; }
+  /// Whether the BN-folded backbone runs in oneDNN's blocked layout (PredictorOptions::blocked_layout).
+  bool blocked_layout() const { return folded_ && folded_->blocked_layout(); }
   const PredictorOptions& options() const { return options_; }
   torch::Device device() const { return device_; }
   const LoadedClassifier& loaded() const { return loaded_; }

@@ -170,11 +170,46 @@ TEST_F(PredictTest, PredictorMatchesModelForwardWithAndWithoutFolding) {
   PredictorOptions o;
   Predictor folded(load_classifier(run_dir()), o);
   EXPECT_LT((folded.logits(x) - expected).abs().max().item<float>(), 1e-4);
+  EXPECT_EQ(folded.blocked_layout(), at::hasMKLDNN());  // the default on a CPU
+  o.blocked_layout = false;
+  Predictor dense(load_classifier(run_dir()), o);
+  EXPECT_FALSE(dense.blocked_layout());
+  EXPECT_LT((dense.logits(x) - expected).abs().max().item<float>(), 1e-4);
   o.fold_bn = false;
   Predictor plain(load_classifier(file), o);
   EXPECT_LT((plain.logits(x) - expected).abs().max().item<float>(), 1e-5);
   EXPECT_EQ(folded.transform().size, 16);
   EXPECT_EQ(folded.transform().resize, data::ResizeMode::kStretch);
+}
+
+// The blocked oneDNN layout on the other ResNet shapes: Bottleneck blocks with the max-pool stem
+// (resnet50), and a BasicBlock backbone under a DANN-style bottleneck head (features() path).
+TEST_F(PredictTest, BlockedLayoutMatchesModelForwardOnEveryBackbone) {
+  if (!at::hasMKLDNN()) GTEST_SKIP() << "LibTorch built without oneDNN";
+  for (const std::string arch : {"resnet50", "resnet18"}) {
+    auto spec = test::tiny_spec();
+    spec.arch = arch;
+    spec.small_input = false;
+    spec.image_size = 32;
+    if (arch == "resnet18") {
+      spec.bottleneck_dim = 8;
+      spec.bottleneck = "bn-relu";
+    }
+    models::Classifier model(spec);
+    test::randomise_batchnorm(*model);
+    model->eval();
+    const auto dir = run_dir() / arch;
+    test::save_model(model, dir);
+    const auto x = torch::randn({3, 3, 32, 32});
+    torch::Tensor expected;
+    {
+      torch::NoGradGuard g;
+      expected = model->forward(x);
+    }
+    Predictor blocked(load_classifier(dir), PredictorOptions{});
+    ASSERT_TRUE(blocked.blocked_layout()) << arch;
+    EXPECT_LT((blocked.logits(x) - expected).abs().max().item<float>(), 1e-4) << arch;
+  }
 }
 
 TEST_F(PredictTest, ExpandInputsHandlesFoldersListsAndMissingPaths) {
