@@ -74,6 +74,12 @@ __attribute__((target("avx2"))) void update_avx2(float* p, const float* g, float
 
 using UpdateFn = void (*)(float*, const float*, float*, float*, int64_t, int64_t, const AdamScalars&);
 
+/// FASHIONCUT_FUSED_ADAM=off: FusedAdam::step is Adam::step (the bench's baseline).
+bool fused_off() {
+  const char* v = std::getenv("FASHIONCUT_FUSED_ADAM");
+  return v != nullptr && std::string(v) == "off";
+}
+
 /// The widest kernel this CPU runs; FASHIONCUT_FUSED_ADAM=avx2|scalar caps it (tests, debugging).
 UpdateFn pick_update() {
   __builtin_cpu_init();
@@ -93,6 +99,7 @@ bool fusable(const torch::Tensor& p, const torch::optim::AdamOptions& options) {
 }  // namespace
 
 torch::Tensor FusedAdam::step(LossClosure closure) {
+  if (fused_off()) return torch::optim::Adam::step(std::move(closure));
   for (const auto& group : param_groups_)
     for (const auto& p : group.params())
       if (p.grad().defined() && !fusable(p, static_cast<const torch::optim::AdamOptions&>(group.options())))

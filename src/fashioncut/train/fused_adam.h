@@ -15,7 +15,8 @@ namespace fashioncut::train {
 /// arithmetic is Adam's in the same order (m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
 /// p -= lr/(1-β1^t) · m / (√v/√(1-β2^t) + ε)), without fused multiply-adds; results agree with
 /// Adam::step to float rounding (tests/unit/train/fused_adam_test.cpp). Anything else (a GPU,
-/// another dtype or layout, amsgrad) takes Adam::step unchanged.
+/// another dtype or layout, amsgrad) takes Adam::step unchanged, as does everything when the
+/// environment has FASHIONCUT_FUSED_ADAM=off (bench/run's baseline; =avx2 or =scalar cap the kernel).
 class FusedAdam : public torch::optim::Adam {
  public:
   FusedAdam(std::vector<torch::Tensor> params, torch::optim::AdamOptions options)
