@@ -8,7 +8,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "fashioncut/core/atomic_file.h"
 #include "fashioncut/models/checkpoint.h"
@@ -86,8 +92,13 @@ class FaultsTest : public fashioncut::testing::SeedingFixture {
     return models::read_checkpoint_meta(run(name) / "checkpoints/latest.pt").at("iteration");
   }
 
-  /// Parameters of every module in a checkpoint of `method`.
-  std::vector<torch::Tensor> weights(const std::string& method, const fs::path& ckpt) {
+  /// Everything a checkpoint of `method` resumes from, in a canonical order: every module's
+  /// parameters and buffers by name, every optimizer's per-parameter state in parameter order,
+  /// the CPU RNG state, and the position/method-state metadata. Canonical because LibTorch
+  /// writes an optimizer's state in the order of a hash map keyed by each parameter's
+  /// TensorImpl address (torch/optim/serialize.h), which differs from process to process: two
+  /// checkpoints of the same state do not list their optimizer tensors in the same order.
+  std::vector<std::pair<std::string, torch::Tensor>> state(const std::string& method, const fs::path& ckpt) {
     register_builtin_methods();
     TrainConfig c = load_train_config(write_config(method));
     MethodContext ctx;
@@ -96,18 +107,98 @@ class FaultsTest : public fashioncut::testing::SeedingFixture {
     ctx.channels = 1;
     ctx.image_size = 32;
     auto m = make_method(c, ctx);
-    models::load_checkpoint(ckpt, m->modules(), {}, false);
-    std::vector<torch::Tensor> out;
-    for (auto& [n, module] : m->modules())
-      for (auto& p : module->parameters()) out.push_back(p.detach().clone());
+    models::NamedOptimizers optimizers;
+    for (auto& slot : m->optimizers()) optimizers.emplace_back(slot.name, slot.optimizer);
+    const nlohmann::json meta = models::load_checkpoint(ckpt, m->modules(), optimizers, /*restore_rng=*/false);
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    torch::serialize::InputArchive archive;
+    archive.load_from(ckpt.string());
+    torch::Tensor rng;
+    EXPECT_TRUE(archive.try_read("rng.cpu", rng)) << ckpt;
+    out.emplace_back("rng.cpu", rng);
+    for (auto& [n, module] : m->modules()) {
+      for (auto& p : module->named_parameters()) out.emplace_back(n + "." + p.key(), p.value().detach().clone());
+      for (auto& b : module->named_buffers()) out.emplace_back(n + "." + b.key(), b.value().clone());
+    }
+    for (auto& [n, opt] : optimizers) {
+      for (size_t g = 0; g < opt->param_groups().size(); ++g) {
+        const auto& params = opt->param_groups()[g].params();
+        for (size_t i = 0; i < params.size(); ++i) {
+          const std::string key = n + "/" + std::to_string(g) + "/" + std::to_string(i);
+          auto it = opt->state().find(c10::guts::to_string(params[i].unsafeGetTensorImpl()));
+          if (it == opt->state().end()) continue;
+          if (auto* a = dynamic_cast<torch::optim::AdamParamState*>(it->second.get())) {
+            out.emplace_back(key + ".step", torch::tensor(a->step()));
+            out.emplace_back(key + ".exp_avg", a->exp_avg());
+            out.emplace_back(key + ".exp_avg_sq", a->exp_avg_sq());
+            if (a->max_exp_avg_sq().defined()) out.emplace_back(key + ".max_exp_avg_sq", a->max_exp_avg_sq());
+          } else if (auto* s = dynamic_cast<torch::optim::SGDParamState*>(it->second.get())) {
+            if (s->momentum_buffer().defined()) out.emplace_back(key + ".momentum", s->momentum_buffer());
+          } else {
+            ADD_FAILURE() << "optimizer state of a type this test does not compare: " << key;
+          }
+        }
+      }
+    }
+    for (const char* field : {"iteration", "epoch", "iter_in_epoch", "source_position", "target_position",
+                              "method_state", "best_score"}) {
+      const std::string text = meta.value(field, nlohmann::json()).dump();
+      out.emplace_back(std::string("meta.") + field,
+                       torch::from_blob(const_cast<char*>(text.data()), {static_cast<int64_t>(text.size())},
+                                        torch::kChar).clone());
+    }
     return out;
   }
 
-  void expect_same_weights(const std::string& method, const std::string& a, const std::string& b) {
-    const auto wa = weights(method, run(a) / "checkpoints/latest.pt");
-    const auto wb = weights(method, run(b) / "checkpoints/latest.pt");
-    ASSERT_EQ(wa.size(), wb.size());
-    for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i], wb[i])) << "parameter " << i;
+  /// The final checkpoints of runs `a` and `b` hold the same state, bit for bit.
+  void expect_same_state(const std::string& method, const std::string& a, const std::string& b) {
+    const auto sa = state(method, run(a) / "checkpoints/latest.pt");
+    const auto sb = state(method, run(b) / "checkpoints/latest.pt");
+    ASSERT_EQ(sa.size(), sb.size());
+    size_t differ = 0;
+    for (size_t i = 0; i < sa.size(); ++i) {
+      ASSERT_EQ(sa[i].first, sb[i].first);
+      const bool same = sa[i].second.sizes() == sb[i].second.sizes() &&
+                        sa[i].second.dtype() == sb[i].second.dtype() && torch::equal(sa[i].second, sb[i].second);
+      if (!same && ++differ <= 10) ADD_FAILURE() << sa[i].first << " differs between " << a << " and " << b;
+    }
+    EXPECT_EQ(differ, 0u) << "of " << sa.size() << " entries";
+  }
+
+  /// Starts `fashioncut ARGS` in the background (stdout+stderr to `log`); returns its pid.
+  pid_t start(const std::string& args, const fs::path& log) const {
+    const std::string command = "OMP_NUM_THREADS=1 exec " + shell_quote(FASHIONCUT_CLI) + " " + args + " >" +
+                                shell_quote(log.string()) + " 2>&1";
+    const pid_t pid = fork();
+    if (pid == 0) {
+      ::unsetenv("FASHIONCUT_FAULT");
+      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    return pid;
+  }
+
+  /// Step records in the run's metrics.jsonl (one per iteration with log-every = 1).
+  int64_t step_records(const std::string& name) const {
+    std::ifstream f(run(name) / "metrics.jsonl");
+    int64_t n = 0;
+    for (std::string line; std::getline(f, line);) n += line.find("\"kind\":\"step\"") != std::string::npos;
+    return n;
+  }
+
+  /// Waits until `name` has logged `steps` steps (or the process ended), sleeps `delay`, then
+  /// sends `sig` from this process; returns the wait status of the CLI.
+  int signal_after(pid_t pid, const std::string& name, int64_t steps, std::chrono::milliseconds delay, int sig) {
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (step_records(name) < steps && std::chrono::steady_clock::now() < deadline) {
+      if (waitpid(pid, &status, WNOHANG) == pid) return status;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    std::this_thread::sleep_for(delay);
+    ::kill(pid, sig);
+    waitpid(pid, &status, 0);
+    return status;
   }
 };
 
@@ -132,7 +223,49 @@ TEST_F(FaultsTest, SigkillAtFivePointsResumesToTheUninterruptedWeights) {
   EXPECT_THAT(done.output, HasSubstr("temporary file"));  // the killed write's leftover is cleaned
   expect_no_temporary_files("broken");
   EXPECT_EQ(check_checkpoints("broken"), 9);
-  expect_same_weights("fashion-cut", "straight", "broken");
+  expect_same_state("fashion-cut", "straight", "broken");
+}
+
+// Faults at moments that are not iteration boundaries, as bench/faults sends them: a SIGKILL
+// inside best.pt's write at an epoch end (after epoch_001.pt, before latest.pt), then signals
+// sent from this process while the CLI is in the middle of a step: SIGTERM, SIGKILL, SIGINT.
+// The final state (weights, buffers, optimizer moments, RNG, positions, the pseudo-label
+// prior) must equal the uninterrupted run's, and best.pt too.
+TEST_F(FaultsTest, OutsideSignalsMidStepResumeToTheUninterruptedState) {
+  ASSERT_EQ(train("fashion-cut", "straight").exit_code, 0);
+  const std::string name = "outside";
+  const auto first = train("fashion-cut", name, "kill-in-write:best.pt#1");
+  EXPECT_TRUE(killed(first)) << first.exit_code << "\n" << first.output;
+  // latest.pt is written last at an epoch end: the kill inside best.pt's write (iteration 3)
+  // leaves the mid-epoch latest.pt of iteration 2, and the resume redoes the epoch end.
+  EXPECT_EQ(check_checkpoints(name), 2);
+  using std::chrono::milliseconds;
+  const std::string resume_args = "train --resume " + shell_quote(run(name).string());
+  const fs::path log = scratch() / "outside.log";
+  auto read_log = [&] { return read_file(log); };
+
+  int status = signal_after(start(resume_args, log), name, 5, milliseconds(20), SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status)) << status << "\n" << read_log();
+  EXPECT_EQ(WEXITSTATUS(status), 130) << read_log();
+  EXPECT_THAT(read_log(), HasSubstr("fashioncut train --resume " + run(name).string()));
+  const int64_t at_term = check_checkpoints(name);
+  EXPECT_GE(at_term, 5);
+  EXPECT_EQ(step_records(name), at_term);  // checkpointed at the boundary after the signal
+
+  status = signal_after(start(resume_args, log), name, at_term + 2, milliseconds(30), SIGKILL);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status << "\n" << read_log();
+  check_checkpoints(name);
+
+  const auto done = resume(name);
+  ASSERT_EQ(done.exit_code, 0) << done.output;
+  EXPECT_EQ(check_checkpoints(name), 9);
+  expect_same_state("fashion-cut", "straight", name);
+  ASSERT_TRUE(fs::exists(run(name) / "checkpoints/best.pt"));
+  ASSERT_TRUE(fs::exists(run(name) / "model.pt"));
+  const auto best_a = state("fashion-cut", run("straight") / "checkpoints/best.pt");
+  const auto best_b = state("fashion-cut", run(name) / "checkpoints/best.pt");
+  ASSERT_EQ(best_a.size(), best_b.size());
+  for (size_t i = 0; i < best_a.size(); ++i) EXPECT_TRUE(torch::equal(best_a[i].second, best_b[i].second)) << best_a[i].first;
 }
 
 TEST_F(FaultsTest, SigtermAndSigintCheckpointExitWithResumeHint) {
@@ -147,7 +280,7 @@ TEST_F(FaultsTest, SigtermAndSigintCheckpointExitWithResumeHint) {
   EXPECT_EQ(check_checkpoints("stopped"), 7);
   const auto done = resume("stopped");
   ASSERT_EQ(done.exit_code, 0) << done.output;
-  expect_same_weights("source-only", "straight", "stopped");
+  expect_same_state("source-only", "straight", "stopped");
 }
 
 TEST_F(FaultsTest, FileSizeLimitDuringCheckpointKeepsThePreviousOne) {
@@ -163,7 +296,7 @@ TEST_F(FaultsTest, FileSizeLimitDuringCheckpointKeepsThePreviousOne) {
   expect_no_temporary_files("full");
   const auto done = resume("full");
   ASSERT_EQ(done.exit_code, 0) << done.output;
-  expect_same_weights("source-only", "straight", "full");
+  expect_same_state("source-only", "straight", "full");
 }
 
 TEST_F(FaultsTest, NanInALossNamesTermAndStepAndTheLastCheckpointLoads) {
@@ -173,11 +306,11 @@ TEST_F(FaultsTest, NanInALossNamesTermAndStepAndTheLastCheckpointLoads) {
   EXPECT_THAT(r.output, HasSubstr("loss term 'G/nce' became NaN at iteration 5 (epoch 2)"));
   EXPECT_THAT(r.output, HasSubstr(run("nan").string() + "/checkpoints/latest.pt"));
   EXPECT_EQ(check_checkpoints("nan"), 4);
-  for (const auto& w : weights("fashion-cut", run("nan") / "checkpoints/latest.pt"))
-    EXPECT_TRUE(torch::isfinite(w).all().item<bool>());
+  for (const auto& [name, t] : state("fashion-cut", run("nan") / "checkpoints/latest.pt"))
+    if (t.is_floating_point()) EXPECT_TRUE(torch::isfinite(t).all().item<bool>()) << name;
   const auto done = resume("nan");
   ASSERT_EQ(done.exit_code, 0) << done.output;
-  expect_same_weights("fashion-cut", "straight", "nan");
+  expect_same_state("fashion-cut", "straight", "nan");
   // Before the first checkpoint there is none to point to.
   const auto early = train("source-only", "early", "nan:C/ce@0");
   EXPECT_EQ(early.exit_code, 1);

@@ -173,6 +173,10 @@ void Trainer::restore_from(const fs::path& path) {
   best_ = m.value("best", json::object());
   best_score_ = m.value("best_score", -1e300);
   method_->load_state(m.value("method_state", json::object()));
+  if (m.contains("log_window")) {  // absent in checkpoints of earlier versions: the window restarts
+    loss_sums_ = m.at("log_window").at("loss_sums").get<std::map<std::string, double>>();
+    loss_count_ = m.at("log_window").at("steps").get<int64_t>();
+  }
   source_->seek(m.at("source_position"));
   target_->seek(m.at("target_position"));
   // Records carry the count of iterations done, as does the checkpoint: keep those <= it.
@@ -344,6 +348,10 @@ void Trainer::save(const fs::path& path) {
   m["best"] = best_;
   m["best_score"] = best_score_;
   m["method_state"] = method_->state();
+  // The loss sums of the log window in progress, so that the first metrics record after a
+  // resume averages over the same steps as an uninterrupted run's (a SIGTERM checkpoint need
+  // not fall on a multiple of log_every).
+  m["log_window"] = {{"loss_sums", loss_sums_}, {"steps", loss_count_}};
   m["classifier"] = method_->classifier_spec();
   models::NamedOptimizers optimizers;
   for (auto& slot : slots_) optimizers.emplace_back(slot.name, slot.optimizer);
@@ -363,9 +371,13 @@ void Trainer::end_epoch() {
   iter_in_epoch_ = 0;
   char name[32];
   std::snprintf(name, sizeof name, "epoch_%03lld.pt", static_cast<long long>(finished));
-  save(ckpt(name));
-  write_file_atomic(ckpt("latest.pt"), read_file(ckpt(name)));
-  if (is_best) write_file_atomic(ckpt("best.pt"), read_file(ckpt(name)));
+  const fs::path epoch_file = ckpt(name);
+  save(epoch_file);
+  // latest.pt is the commit point of the epoch and is written last: a SIGKILL anywhere before
+  // it resumes from the previous latest.pt and redoes this epoch end (deterministically), so
+  // best.pt, model.pt and the report are rewritten. Written first, a kill between it and
+  // best.pt would resume past this epoch with best_ naming it but best.pt/model.pt older.
+  if (is_best) write_file_atomic(ckpt("best.pt"), read_file(epoch_file));
   if (is_best && method_->has_classifier()) {
     models::NamedModules classifier{{"classifier", method_->classifier_module()}};
     models::save_checkpoint(run_dir_ / "model.pt", classifier, {},
@@ -384,6 +396,7 @@ void Trainer::end_epoch() {
   report.class_names = data_.classes;
   add_records(report, read_metrics(run_dir_ / "metrics.jsonl"));
   write_report(run_dir_, report);
+  write_file_atomic(ckpt("latest.pt"), read_file(epoch_file));
 }
 
 TrainOutcome Trainer::run() {
@@ -441,6 +454,10 @@ void install_stop_signal_handlers() {
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
+  // The handler only sets a flag, so a signal from outside must not make a system call of
+  // whichever thread it lands on (a loader worker's read, a write to a piped log) fail with
+  // EINTR: restart them.
+  action.sa_flags = SA_RESTART;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   // A file-size limit (ulimit -f) must fail the write (EFBIG -> IoError naming the file, the
