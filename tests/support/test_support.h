@@ -8,14 +8,18 @@
 #include <string>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <sys/wait.h>
 
 namespace fashioncut::testing {
 
-/// Seeds torch and gives each test its own empty scratch folder under the build tree.
+/// Seeds torch and gives each test its own empty scratch folder under the build tree; the folder
+/// is removed after a test that passed (training runs leave gigabytes of checkpoints) and kept,
+/// for a look, after one that failed.
 class SeedingFixture : public ::testing::Test {
  protected:
   void SetUp() override;
+  void TearDown() override;
   /// A fresh, empty folder unique to this test.
   const std::filesystem::path& scratch() const { return scratch_; }
 
@@ -50,6 +54,15 @@ inline void SeedingFixture::SetUp() {
   scratch_ = std::filesystem::path(FASHIONCUT_SCRATCH) / info->test_suite_name() / info->name();
   std::filesystem::remove_all(scratch_);
   std::filesystem::create_directories(scratch_);
+}
+
+inline void SeedingFixture::TearDown() {
+  if (HasFailure() || std::getenv("FASHIONCUT_KEEP_SCRATCH") != nullptr) {
+    std::printf("scratch kept: %s\n", scratch_.string().c_str());
+    return;
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(scratch_, ignored);
 }
 
 inline CommandResult run_command(const std::string& command) {

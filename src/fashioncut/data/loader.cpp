@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <limits>
+#include <mutex>
 
 #include "fashioncut/core/errors.h"
 #include "fashioncut/core/log.h"
@@ -107,7 +108,6 @@ Loader::Slot Loader::build(int64_t global_batch) {
 }
 
 void Loader::worker_loop() {
-  cv::setNumThreads(1);  // parallelism comes from decoding many images at once
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     space_cv_.wait(lock, [&] {
@@ -138,6 +138,12 @@ void Loader::stop_workers() {
 }
 
 void Loader::start_workers() {
+  // Parallelism comes from decoding many images at once, so OpenCV's own pool stays at one
+  // thread. cv::setNumThreads is a process-wide setting that resizes OpenCV's pool and is not
+  // thread-safe: set it once, from here, not from every worker as it starts (two workers doing
+  // it at the same moment crashed a test under load).
+  static std::once_flag opencv_single_thread;
+  std::call_once(opencv_single_thread, [] { cv::setNumThreads(1); });
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
