@@ -228,7 +228,7 @@ TEST_F(FaultsTest, SigkillAtFivePointsResumesToTheUninterruptedWeights) {
 
 // Faults at moments that are not iteration boundaries, as bench/faults sends them: a SIGKILL
 // inside best.pt's write at an epoch end (after epoch_001.pt, before latest.pt), then signals
-// sent from this process while the CLI is in the middle of a step: SIGTERM, SIGKILL, SIGINT.
+// sent from this process while the CLI is in the middle of a step: SIGTERM, then SIGKILL.
 // The final state (weights, buffers, optimizer moments, RNG, positions, the pseudo-label
 // prior) must equal the uninterrupted run's, and best.pt too.
 TEST_F(FaultsTest, OutsideSignalsMidStepResumeToTheUninterruptedState) {
@@ -307,7 +307,9 @@ TEST_F(FaultsTest, NanInALossNamesTermAndStepAndTheLastCheckpointLoads) {
   EXPECT_THAT(r.output, HasSubstr(run("nan").string() + "/checkpoints/latest.pt"));
   EXPECT_EQ(check_checkpoints("nan"), 4);
   for (const auto& [name, t] : state("fashion-cut", run("nan") / "checkpoints/latest.pt"))
-    if (t.is_floating_point()) EXPECT_TRUE(torch::isfinite(t).all().item<bool>()) << name;
+    if (t.is_floating_point()) {
+      EXPECT_TRUE(torch::isfinite(t).all().item<bool>()) << name;
+    }
   const auto done = resume("nan");
   ASSERT_EQ(done.exit_code, 0) << done.output;
   expect_same_state("fashion-cut", "straight", "nan");

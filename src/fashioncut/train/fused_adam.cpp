@@ -41,7 +41,9 @@ __attribute__((target("avx512f"))) void update_avx512(float* p, const float* g, 
     if (decay) gi = _mm512_add_ps(gi, _mm512_mul_ps(pi, wd));
     const __m512 mi = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(m + i), b1), _mm512_mul_ps(gi, omb1));
     const __m512 vi = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(v + i), b2), _mm512_mul_ps(_mm512_mul_ps(gi, gi), omb2));
-    const __m512 denom = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(vi), sbc2), eps);
+    // The masked form with every lane set is _mm512_sqrt_ps; GCC 12's _mm512_sqrt_ps merges into
+    // _mm512_undefined_ps() and warns (-Wmaybe-uninitialized) about that never-read operand.
+    const __m512 denom = _mm512_add_ps(_mm512_div_ps(_mm512_mask_sqrt_ps(vi, 0xFFFF, vi), sbc2), eps);
     pi = _mm512_add_ps(pi, _mm512_mul_ps(nss, _mm512_div_ps(mi, denom)));
     _mm512_storeu_ps(m + i, mi);
     _mm512_storeu_ps(v + i, vi);

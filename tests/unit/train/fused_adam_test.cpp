@@ -46,7 +46,9 @@ void expect_matches_adam(const torch::optim::AdamOptions& options, int steps) {
   const auto initial = make_params(3);
   for (size_t i = 0; i < mine.size(); ++i) {
     EXPECT_TRUE(close(mine[i], ref[i])) << "parameter " << i;
-    if (i + 1 < mine.size()) EXPECT_FALSE(torch::equal(mine[i], initial[i])) << "parameter " << i << " did not move";
+    if (i + 1 < mine.size()) {
+      EXPECT_FALSE(torch::equal(mine[i], initial[i])) << "parameter " << i << " did not move";
+    }
   }
   EXPECT_TRUE(torch::equal(mine.back(), initial.back())) << "a parameter without gradient moved";
   // The same state entries: exp_avg and exp_avg_sq agree, steps counted alike.
