@@ -334,13 +334,18 @@ TEST_F(FaultsTest, CheckpointsAndConfigsThatDoNotFitGiveOneClearError) {
     EXPECT_EQ(errors, 1u) << "one error line expected:\n" << r.output;
   };
   write_file_atomic(a, good.substr(0, good.size() / 2));
-  expect_error("truncated", a.string() + ": not a readable fashioncut checkpoint (truncated or corrupt)");
+  expect_error("truncated", a.string() + ": not a readable fashioncut checkpoint (truncated or corrupt: no end-of-central-directory record");
   std::string flipped = good;
-  // The zip's central directory (the last bytes). A flip inside tensor payload is NOT detected:
-  // the archive reader does not verify CRC-32s (docs/RELIABILITY.md, known gaps).
+  // The zip's central directory (the last bytes).
   for (size_t i = flipped.size() - 64; i < flipped.size(); ++i) flipped[i] = char(~flipped[i]);
   write_file_atomic(a, flipped);
-  expect_error("corrupt", a.string());
+  expect_error("corrupt directory", a.string() + ": not a readable fashioncut checkpoint (truncated or corrupt");
+  // One bit inside a tensor's bytes (the middle of the file): LibTorch's reader would load it as
+  // a changed weight; the CRC-32 check refuses it, naming the entry.
+  flipped = good;
+  flipped[flipped.size() / 2] = char(flipped[flipped.size() / 2] ^ 0x10);
+  write_file_atomic(a, flipped);
+  expect_error("bit flip in a tensor", "fails its CRC-32 check");
   write_file_atomic(a, "");
   expect_error("empty", a.string() + ": checkpoint is empty (0 bytes)");
   write_file_atomic(a, read_file(run("b") / "checkpoints/latest.pt"));

@@ -9,6 +9,7 @@
 
 #include "fashioncut/core/atomic_file.h"
 #include "fashioncut/core/errors.h"
+#include "fashioncut/core/zip_check.h"
 
 namespace fashioncut::models {
 namespace {
@@ -30,6 +31,11 @@ torch::serialize::InputArchive open_archive(const std::filesystem::path& path) {
     throw CheckpointError(path.string() + ": checkpoint not found; check the run directory or --model path");
   if (std::filesystem::file_size(path) == 0)
     throw CheckpointError(path.string() + ": checkpoint is empty (0 bytes); use an earlier checkpoint");
+  // LibTorch's reader trusts the bytes: a flip inside a tensor loads as a changed weight, and
+  // one inside the archive's TorchScript source can crash its parser. The CRC-32s catch both.
+  if (const auto problem = zip_file_problem(path); !problem.empty())
+    throw CheckpointError(path.string() + ": not a readable fashioncut checkpoint (truncated or corrupt: " + problem +
+                          "); use an earlier checkpoint such as checkpoints/epoch_NNN.pt");
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string(), torch::kCPU);
@@ -100,9 +106,12 @@ auto guard_corrupt(const std::filesystem::path& path, Fn&& fn) -> decltype(fn())
     throw;
   } catch (const std::exception& e) {  // c10::Error, or torch::jit's ErrorReport from the unpickler
     const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
-    const std::string what = c10_error ? c10_error->what_without_backtrace() : e.what();
+    std::string what = c10_error ? c10_error->what_without_backtrace() : e.what();
+    // The first non-blank line (TorchScript's errors start with a newline).
+    what.erase(0, std::min(what.find_first_not_of(" \t\r\n"), what.size()));
+    what = what.substr(0, std::min(what.find('\n'), size_t{160}));
     throw CheckpointError(path.string() + ": not a readable fashioncut checkpoint (corrupt record: " +
-                          what.substr(0, std::min(what.find('\n'), size_t{160})) +
+                          (what.empty() ? std::string("no details") : what) +
                           "); use an earlier checkpoint such as checkpoints/epoch_NNN.pt");
   }
 }

@@ -17,6 +17,7 @@
 
 #include "fashioncut/core/atomic_file.h"
 #include "fashioncut/core/errors.h"
+#include "fashioncut/core/zip_check.h"
 #include "fashioncut/models/pickle.h"
 
 namespace fashioncut::models {
@@ -85,6 +86,11 @@ void check_header(std::string_view head, std::uint64_t file_size, const std::str
   }
   throw CheckpointError(source + ": not a PyTorch checkpoint (no zip header); expected a file written by "
                                  "torch.save(model.state_dict(), path)");
+}
+
+/// LibTorch's zip reader does not verify CRC-32s: a flipped byte in a tensor would load.
+void check_zip(const std::string& problem, const std::string& source) {
+  if (!problem.empty()) throw CheckpointError(source + ": corrupt or truncated PyTorch zip archive (" + problem + ")");
 }
 
 /// Unpickles data.pkl of an open archive into named tensors.
@@ -297,11 +303,13 @@ NamedTensors read_state_dict(const std::filesystem::path& path) {
     head.resize(static_cast<std::size_t>(in.gcount()));
   }
   check_header(head, size, source);
+  check_zip(zip_file_problem(path), source);
   return load_archive([&] { return std::make_unique<ser::PyTorchStreamReader>(source); }, source);
 }
 
-NamedTensors parse_state_dict(std::string_view bytes, const std::string& source_name) {
+NamedTensors parse_state_dict(std::string_view bytes, const std::string& source_name, bool verify_crcs) {
   check_header(bytes.substr(0, 4), bytes.size(), source_name);
+  if (verify_crcs) check_zip(zip_problem(bytes), source_name);
   return load_archive(
       [&] { return std::make_unique<ser::PyTorchStreamReader>(std::make_shared<MemoryReadAdapter>(bytes)); },
       source_name);

@@ -30,7 +30,9 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 NamedTensors read_state_dict(const std::filesystem::path& path);
 
 /// Same as `read_state_dict`, from the bytes of a file; `source_name` names it in errors.
-NamedTensors parse_state_dict(std::string_view bytes, const std::string& source_name);
+/// Both first verify the zip structure and every entry's CRC-32 (`zip_problem`);
+/// `verify_crcs = false` skips that, for the fuzz target to reach the unpickler with mutated bytes.
+NamedTensors parse_state_dict(std::string_view bytes, const std::string& source_name, bool verify_crcs = true);
 
 /// Serialises `entries` to the bytes of a torch.save zip file (see `write_state_dict`).
 std::string serialize_state_dict(const NamedTensors& entries);
