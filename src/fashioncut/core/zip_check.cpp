@@ -46,7 +46,7 @@ class MemorySource : public Source {
   uint64_t size() const override { return bytes_.size(); }
   bool read(uint64_t offset, size_t n, unsigned char* out) override {
     if (offset > bytes_.size() || n > bytes_.size() - offset) return false;
-    std::memcpy(out, bytes_.data() + offset, n);
+    if (n > 0) std::memcpy(out, bytes_.data() + offset, n);  // out may be null for n == 0 (UBSan)
     return true;
   }
 

@@ -1,4 +1,4 @@
-// The pattern labels are learnable, not noise: a tiny CNN trained for a few seconds on 1,000
+// The pattern labels are learnable, not noise: a tiny CNN trained for 12 epochs on 1,000
 // catalog renders separates the 7 classes clearly above chance on 700 fresh renders.
 #include <gmock/gmock.h>
 
@@ -40,7 +40,8 @@ TEST_F(LearnabilityTest, TinyCnnSeparatesPatternsAboveChance) {
       torch::nn::MaxPool2d(2), torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 32, 3).padding(1)), torch::nn::ReLU(),
       torch::nn::AdaptiveAvgPool2d(1), torch::nn::Flatten(), torch::nn::Linear(32, 7));
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(3e-3));
-  const auto start = std::chrono::steady_clock::now();
+  // A fixed amount of work, not a time budget: a time cut made the result depend on the
+  // machine (a sanitizer build stopped after fewer epochs and scored 0.31).
   for (int epoch = 0; epoch < 12; ++epoch) {
     const auto perm = torch::randperm(1000);
     for (int b = 0; b < 1000; b += 50) {
@@ -51,12 +52,10 @@ TEST_F(LearnabilityTest, TinyCnnSeparatesPatternsAboveChance) {
       loss.backward();
       opt.step();
     }
-    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(8)) break;  // "a few seconds"
   }
   torch::NoGradGuard no_grad;
   const double acc = net->forward(xte).argmax(1).eq(yte).to(torch::kFloat).mean().item<double>();
-  // Chance is 1/7 = 0.14. Measured ~0.6-0.7 after a few seconds; 0.35 is "clearly above chance"
-  // with room for slower machines that stop after fewer epochs.
+  // Chance is 1/7 = 0.14; 0.35 is "clearly above chance".
   EXPECT_GT(acc, 0.35) << "test accuracy " << acc;
   RecordProperty("accuracy", std::to_string(acc));
 }
