@@ -10,6 +10,7 @@
 #include "fashioncut/train/method.h"
 #include "fashioncut/train/methods/dann.h"
 #include "fashioncut/train/methods/tll_common.h"
+#include "method_fixtures.h"
 #include "support/test_support.h"
 
 namespace fashioncut::train {
@@ -30,14 +31,7 @@ TrainConfig tiny_config(const std::string& method) {
   return c;
 }
 
-MethodContext tiny_context() {
-  MethodContext ctx;
-  ctx.num_classes = 3;
-  ctx.classes = {"a", "b", "c"};
-  ctx.channels = 1;
-  ctx.image_size = kSize;
-  return ctx;
-}
+MethodContext tiny_context() { return fixtures::tiny_context(kSize); }
 
 /// A fixed batch: source images around +0.5, target around -0.5 (two obviously different domains).
 StepInput tiny_batch(int64_t epoch = 0, int64_t iteration = 0) {

@@ -15,10 +15,12 @@
 #include "fashioncut/models/patch_sample_mlp.h"
 #include "fashioncut/models/resnet_generator.h"
 #include "fashioncut/train/method.h"
+#include "method_fixtures.h"
 
 namespace fashioncut::train::cut_step_test {
 namespace {
 using torch::Tensor;
+using fixtures::tiny_context;
 
 constexpr int64_t kBatch = 4;
 
@@ -41,15 +43,6 @@ TrainConfig tiny_config(int64_t size) {
   c.pseudo_label_align = false;  // the reference below uses the plain pseudo-label loss
   c.pseudo_label_threshold = 0.0;
   return c;
-}
-
-MethodContext tiny_context(int64_t size) {
-  MethodContext ctx;
-  ctx.num_classes = 3;
-  ctx.classes = {"a", "b", "c"};
-  ctx.channels = 1;
-  ctx.image_size = size;
-  return ctx;
 }
 
 template <typename T>
