@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -20,13 +21,13 @@ fs::path first_existing(const fs::path& dir, std::initializer_list<const char*> 
   return {};
 }
 
-/// Torch zip archives and state_dict files are both zips: fashioncut checkpoints have "meta".
-bool is_fashioncut_checkpoint(const fs::path& file) {
+/// Torch zip archives and state_dict files are both zips: fashioncut checkpoints have "meta",
+/// which this returns (read once: each read verifies and parses the whole archive).
+std::optional<nlohmann::json> fashioncut_checkpoint_meta(const fs::path& file) {
   try {
-    models::read_checkpoint_meta(file);
-    return true;
+    return models::read_checkpoint_meta(file);
   } catch (const CheckpointError&) {
-    return false;
+    return std::nullopt;
   }
 }
 
@@ -171,8 +172,8 @@ LoadedGenerator load_generator(const fs::path& model) {
   }
   LoadedGenerator out;
   out.file = file;
-  if (is_fashioncut_checkpoint(file)) {
-    const auto meta = models::read_checkpoint_meta(file);
+  if (const auto checkpoint_meta = fashioncut_checkpoint_meta(file)) {
+    const nlohmann::json& meta = *checkpoint_meta;
     const std::string toml = meta.value("config_toml", std::string());
     if (meta.value("kind", std::string()) != "training-checkpoint")
       throw CheckpointError(file.string() + ": is a '" + meta.value("kind", std::string("?")) +
