@@ -21,11 +21,11 @@ fs::path first_existing(const fs::path& dir, std::initializer_list<const char*> 
   return {};
 }
 
-/// Torch zip archives and state_dict files are both zips: fashioncut checkpoints have "meta",
-/// which this returns (read once: each read verifies and parses the whole archive).
-std::optional<nlohmann::json> fashioncut_checkpoint_meta(const fs::path& file) {
+/// Torch zip archives and state_dict files are both zips: a fashioncut checkpoint (one with
+/// "meta") comes back opened, ready to load from; anything else as nullopt.
+std::optional<models::Checkpoint> open_fashioncut_checkpoint(const fs::path& file) {
   try {
-    return models::read_checkpoint_meta(file);
+    return models::Checkpoint(file);
   } catch (const CheckpointError&) {
     return std::nullopt;
   }
@@ -67,7 +67,8 @@ LoadedClassifier load_classifier(const fs::path& model) {
   } else if (!fs::exists(model)) {
     throw CheckpointError(model.string() + ": model not found; pass a run directory, its model.pt or a checkpoint");
   }
-  const nlohmann::json meta = models::read_checkpoint_meta(file);
+  models::Checkpoint checkpoint(file);  // verified and parsed once for the checks and the load
+  const nlohmann::json& meta = checkpoint.meta();
   const std::string kind = meta.value("kind", std::string());
   std::string module_name;
   if (kind == "classifier") module_name = "classifier";
@@ -85,7 +86,7 @@ LoadedClassifier load_classifier(const fs::path& model) {
     throw CheckpointError(file.string() + ": " + e.what());
   }
   out.model = models::Classifier(out.spec);
-  models::load_checkpoint(file, {{module_name, out.model.ptr()}}, {}, false);
+  checkpoint.load({{module_name, out.model.ptr()}}, {}, false);
   out.model->eval();
   out.file = file;
   out.meta = meta;
@@ -172,8 +173,8 @@ LoadedGenerator load_generator(const fs::path& model) {
   }
   LoadedGenerator out;
   out.file = file;
-  if (const auto checkpoint_meta = fashioncut_checkpoint_meta(file)) {
-    const nlohmann::json& meta = *checkpoint_meta;
+  if (auto checkpoint = open_fashioncut_checkpoint(file)) {
+    const nlohmann::json& meta = checkpoint->meta();
     const std::string toml = meta.value("config_toml", std::string());
     if (meta.value("kind", std::string()) != "training-checkpoint")
       throw CheckpointError(file.string() + ": is a '" + meta.value("kind", std::string("?")) +
@@ -190,7 +191,7 @@ LoadedGenerator load_generator(const fs::path& model) {
                        .residual(toml_value(toml, "g-residual", "false") == "true")
                        .init_gain(0);
     out.model = models::ResnetGenerator(options);
-    models::load_checkpoint(file, {{"G", out.model.ptr()}}, {}, false);
+    checkpoint->load({{"G", out.model.ptr()}}, {}, false);
     out.description = "generator of " + meta.value("method", std::string("?")) + " checkpoint " + file.string();
   } else {
     auto entries = models::read_state_dict(file);

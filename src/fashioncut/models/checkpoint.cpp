@@ -116,27 +116,35 @@ auto guard_corrupt(const std::filesystem::path& path, Fn&& fn) -> decltype(fn())
   }
 }
 
-nlohmann::json load_checkpoint_unguarded(const std::filesystem::path& path, const NamedModules& modules,
-                                         const NamedOptimizers& optimizers, bool restore_rng);
+void load_from_archive(torch::serialize::InputArchive& archive, const nlohmann::json& meta,
+                       const std::filesystem::path& path, const NamedModules& modules,
+                       const NamedOptimizers& optimizers, bool restore_rng);
 }  // namespace
 
-nlohmann::json read_checkpoint_meta(const std::filesystem::path& path) {
-  return guard_corrupt(path, [&] {
-    auto archive = open_archive(path);
-    return read_meta(archive, path);
+Checkpoint::Checkpoint(const std::filesystem::path& path) : path_(path) {
+  guard_corrupt(path_, [&] {
+    archive_ = open_archive(path_);
+    meta_ = read_meta(archive_, path_);
   });
 }
 
+const nlohmann::json& Checkpoint::load(const NamedModules& modules, const NamedOptimizers& optimizers,
+                                       bool restore_rng) {
+  guard_corrupt(path_, [&] { load_from_archive(archive_, meta_, path_, modules, optimizers, restore_rng); });
+  return meta_;
+}
+
+nlohmann::json read_checkpoint_meta(const std::filesystem::path& path) { return Checkpoint(path).meta(); }
+
 nlohmann::json load_checkpoint(const std::filesystem::path& path, const NamedModules& modules,
                                const NamedOptimizers& optimizers, bool restore_rng) {
-  return guard_corrupt(path, [&] { return load_checkpoint_unguarded(path, modules, optimizers, restore_rng); });
+  return Checkpoint(path).load(modules, optimizers, restore_rng);
 }
 
 namespace {
-nlohmann::json load_checkpoint_unguarded(const std::filesystem::path& path, const NamedModules& modules,
-                                         const NamedOptimizers& optimizers, bool restore_rng) {
-  auto archive = open_archive(path);
-  nlohmann::json meta = read_meta(archive, path);
+void load_from_archive(torch::serialize::InputArchive& archive, const nlohmann::json& meta,
+                       const std::filesystem::path& path, const NamedModules& modules,
+                       const NamedOptimizers& optimizers, bool restore_rng) {
   for (const auto& [name, module] : modules) {
     torch::serialize::InputArchive sub;
     if (!archive.try_read("module." + name, sub))
@@ -179,7 +187,6 @@ nlohmann::json load_checkpoint_unguarded(const std::filesystem::path& path, cons
     torch::Tensor state;
     if (archive.try_read("rng.cpu", state)) set_cpu_rng_state(state);
   }
-  return meta;
 }
 }  // namespace
 

@@ -25,12 +25,33 @@ constexpr int kCheckpointFormat = 1;
 void save_checkpoint(const std::filesystem::path& path, const NamedModules& modules,
                      const NamedOptimizers& optimizers, const nlohmann::json& meta);
 
-/// Reads only the metadata (cheap checks before building modules). Throws CheckpointError
-/// naming the file for a missing, truncated or foreign file, or a newer format.
+/// A checkpoint opened once: the file is verified (zip structure, every entry's CRC-32) and
+/// parsed, and its metadata read, in the constructor; `meta()` then serves the checks that come
+/// before building modules and `load` fills them from the same parsed archive.
+class Checkpoint {
+ public:
+  /// Throws CheckpointError naming the file for a missing, empty, truncated, corrupt or foreign
+  /// file, or a newer format.
+  explicit Checkpoint(const std::filesystem::path& path);
+
+  const std::filesystem::path& path() const { return path_; }
+  const nlohmann::json& meta() const { return meta_; }
+
+  /// Loads modules (and optimisers, if given) by name; restores the RNG state if
+  /// `restore_rng`. Throws CheckpointError naming the file and the module that does not fit.
+  /// Returns meta().
+  const nlohmann::json& load(const NamedModules& modules, const NamedOptimizers& optimizers, bool restore_rng);
+
+ private:
+  std::filesystem::path path_;
+  torch::serialize::InputArchive archive_;
+  nlohmann::json meta_;
+};
+
+/// Checkpoint(path).meta(): only the metadata.
 nlohmann::json read_checkpoint_meta(const std::filesystem::path& path);
 
-/// Loads modules (and optimisers, if given) by name; restores the RNG state if
-/// `restore_rng`. Throws CheckpointError naming the file and the module that does not fit.
+/// Checkpoint(path).load(modules, optimizers, restore_rng).
 nlohmann::json load_checkpoint(const std::filesystem::path& path, const NamedModules& modules,
                                const NamedOptimizers& optimizers, bool restore_rng);
 

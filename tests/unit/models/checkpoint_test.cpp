@@ -46,6 +46,31 @@ TEST_F(CheckpointTest, RoundTripsModulesOptimizerMetaAndRng) {
   EXPECT_EQ(ClassifierSpec::from_json(meta.at("classifier")).classes, tiny_spec().classes);
 }
 
+TEST_F(CheckpointTest, OpenedOnceItLoadsWhatItVerifiedEvenIfTheFileIsReplaced) {
+  // predict/resume check the metadata, build modules, then load: all from the one opening, so
+  // a trainer atomically rewriting best.pt in between cannot mix two files (and the CRC pass
+  // and the archive parse run once).
+  Classifier a(tiny_spec()), b(tiny_spec());
+  const auto path = scratch() / "c.pt";
+  save_checkpoint(path, {{"C", a.ptr()}}, {}, {{"epoch", 1}});
+  Checkpoint opened(path);
+  EXPECT_EQ(opened.meta().at("epoch"), 1);
+  EXPECT_EQ(opened.path(), path);
+  save_checkpoint(path, {{"C", b.ptr()}}, {}, {{"epoch", 2}});  // atomic replace
+  Classifier loaded(tiny_spec());
+  EXPECT_EQ(opened.load({{"C", loaded.ptr()}}, {}, false).at("epoch"), 1);
+  const auto pa = a->named_parameters(), pl = loaded->named_parameters();
+  for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pl[item.key()])) << item.key();
+  EXPECT_EQ(read_checkpoint_meta(path).at("epoch"), 2);
+  // A module the file lacks is the same one error as from load_checkpoint.
+  try {
+    opened.load({{"D", loaded.ptr()}}, {}, false);
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("has no module 'D'"));
+  }
+}
+
 TEST_F(CheckpointTest, TruncatedEmptyMissingAndForeignFilesNameThePath) {
   Classifier a(tiny_spec());
   const auto path = scratch() / "c.pt";
