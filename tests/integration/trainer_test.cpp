@@ -10,6 +10,7 @@
 #include "fashioncut/models/checkpoint.h"
 #include "fashioncut/train/method.h"
 #include "fashioncut/train/metrics_log.h"
+#include "fashioncut/train/weight_ema.h"
 #include "support/test_support.h"
 
 namespace fashioncut::train {
@@ -88,28 +89,46 @@ TEST_F(TrainerTest, EveryMethodTrainsTwoStepsAndWritesArtefacts) {
   }
 }
 
-/// Final tensors of every module in a checkpoint, flattened into one vector.
-std::vector<torch::Tensor> weights(const fs::path& ckpt, const TrainConfig& c) {
+/// Final tensors of every module in a checkpoint (the classifier's weight average included when
+/// the run keeps one), flattened into one vector.
+std::unique_ptr<Method> tiny_method(const TrainConfig& c) {
   register_builtin_methods();
   MethodContext ctx;
   ctx.num_classes = 2;
   ctx.classes = {"bar", "square"};
   ctx.channels = 1;
   ctx.image_size = 32;
-  auto method = make_method(c, ctx);
-  models::load_checkpoint(ckpt, method->modules(), {}, false);
+  return make_method(c, ctx);
+}
+
+std::vector<torch::Tensor> weights(const fs::path& ckpt, const TrainConfig& c) {
+  auto method = tiny_method(c);
+  models::NamedModules modules = method->modules();
+  if (c.classifier_ema > 0) modules.emplace_back("classifier_ema", WeightEma(*method->classifier_module()).ptr());
+  models::load_checkpoint(ckpt, modules, {}, false);
   std::vector<torch::Tensor> out;
-  for (auto& [name, module] : method->modules())
+  for (auto& [name, module] : modules) {
     for (auto& p : module->parameters()) out.push_back(p.detach().clone());
+    for (auto& b : module->buffers()) out.push_back(b.detach().clone());
+  }
   return out;
 }
 
 TEST_F(TrainerTest, InterruptedAndResumedRunEqualsUninterrupted) {
-  for (const std::string method : {"fashion-cut", "source-only"}) {
-    SCOPED_TRACE(method);
-    auto straight = tiny(method, method + "-straight");
+  // The third: pseudo-labels from the classifier's weight average, which is checkpointed too.
+  for (const std::string variant : {"fashion-cut", "source-only", "fashion-cut+ema"}) {
+    SCOPED_TRACE(variant);
+    const std::string method = variant.substr(0, variant.find('+'));
+    auto configure = [&](TrainConfig c) {
+      if (variant != method) {
+        c.classifier_ema = 0.9;
+        c.pseudo_label_teacher = "ema";
+      }
+      return c;
+    };
+    auto straight = configure(tiny(method, variant + "-straight"));
     const auto a = train(straight);
-    auto broken = tiny(method, method + "-broken");
+    auto broken = configure(tiny(method, variant + "-broken"));
     broken.stop_after_iters = 3;  // mid-epoch 2
     const auto b1 = train(broken);
     EXPECT_TRUE(b1.interrupted);
@@ -130,6 +149,18 @@ TEST_F(TrainerTest, InterruptedAndResumedRunEqualsUninterrupted) {
     const auto wb = weights(b2.run_dir / "checkpoints/latest.pt", broken);
     ASSERT_EQ(wa.size(), wb.size());
     for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i], wb[i])) << "parameter " << i;
+    if (variant == method) continue;
+    // What ships (model.pt) is the weight average of the selected epoch, not its last weights.
+    auto trained = tiny_method(straight), shipped = tiny_method(straight);
+    WeightEma average(*trained->classifier_module());
+    models::load_checkpoint(a.run_dir / "checkpoints/best.pt",
+                            {{"C", trained->classifier_module()}, {"classifier_ema", average.ptr()}}, {}, false);
+    models::load_checkpoint(a.run_dir / "model.pt", {{"classifier", shipped->classifier_module()}}, {}, false);
+    const auto last = trained->classifier_module()->parameters();
+    const auto ships = shipped->classifier_module()->parameters();
+    EXPECT_FALSE(torch::equal(last.front(), ships.front()));
+    EmaSwapGuard averaged(average.get(), trained->classifier_module().get());
+    for (size_t i = 0; i < ships.size(); ++i) EXPECT_TRUE(torch::equal(last[i], ships[i])) << "parameter " << i;
   }
 }
 

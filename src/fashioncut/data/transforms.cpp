@@ -2,6 +2,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "fashioncut/core/errors.h"
@@ -142,6 +143,29 @@ cv::Mat make_grid(const torch::Tensor& nchw, Normalization norm, int columns, in
     tile.copyTo(grid(cv::Rect(padding + (i % cols) * (w + padding), padding + (i / cols) * (h + padding), w, h)));
   }
   return grid;
+}
+
+torch::Tensor random_shift_flip(const torch::Tensor& x, int64_t max_shift) {
+  TORCH_CHECK(x.dim() == 4, "random_shift_flip expects [N,C,H,W], got ", x.sizes());
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  TORCH_CHECK(max_shift >= 0 && max_shift < std::min(h, w), "random_shift_flip: max_shift ", max_shift,
+              " must be in [0, ", std::min(h, w), ")");
+  const torch::Tensor draws = torch::randint(0, 2 * max_shift + 1, {n, 2}, torch::kLong);
+  const torch::Tensor flips = torch::randint(0, 2, {n}, torch::kLong);
+  const int64_t s = max_shift;
+  const torch::Tensor padded =
+      s > 0 ? torch::nn::functional::pad(x, torch::nn::functional::PadFuncOptions({s, s, s, s}).mode(torch::kReplicate))
+            : x;
+  std::vector<torch::Tensor> rows;
+  rows.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    // Output pixel (r, c) = input (r - dy, c - dx): a crop of the padded image at (s - dy, s - dx).
+    const int64_t dy = draws[i][0].item<int64_t>() - s, dx = draws[i][1].item<int64_t>() - s;
+    torch::Tensor r = padded[i].narrow(1, s - dy, h).narrow(2, s - dx, w);
+    if (flips[i].item<int64_t>() == 1) r = r.flip({2});
+    rows.push_back(r);
+  }
+  return torch::stack(rows);
 }
 
 }  // namespace fashioncut::data

@@ -55,4 +55,12 @@ cv::Mat tensor_to_image(const torch::Tensor& chw, Normalization norm);
 cv::Mat make_grid(const torch::Tensor& nchw, Normalization norm, int columns = 0, int padding = 2,
                   int pad_value = 255);
 
+/// Batch augmentation on a device tensor (the student's view in consistency training): each
+/// image of x [N,C,H,W] is translated by (dx, dy), each uniform in [-max_shift, max_shift]
+/// (edges replicated, so a plain background stays plain), then flipped horizontally with
+/// probability 1/2. Draws 3·N values from torch's CPU generator (deterministic under
+/// torch::manual_seed, whatever the device). max_shift = 0: flips only.
+/// requires: x.dim() == 4, 0 <= max_shift < min(H, W).
+torch::Tensor random_shift_flip(const torch::Tensor& x, int64_t max_shift);
+
 }  // namespace fashioncut::data

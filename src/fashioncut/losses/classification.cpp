@@ -68,11 +68,20 @@ torch::Tensor align_distribution(const torch::Tensor& probs, const torch::Tensor
   return scaled / scaled.sum(/*dim=*/1, /*keepdim=*/true);
 }
 
+PseudoLabelLoss aligned_pseudo_label_cross_entropy(const torch::Tensor& logits, const torch::Tensor& target_logits,
+                                                   const torch::Tensor& class_prior, double threshold) {
+  check_logits(logits, "aligned_pseudo_label_cross_entropy");
+  TORCH_CHECK(logits.sizes() == target_logits.sizes(),
+              "aligned_pseudo_label_cross_entropy expects logits and target_logits of the same shape, got ",
+              logits.sizes(), " and ", target_logits.sizes());
+  const auto aligned =
+      align_distribution(torch::softmax(target_logits.detach(), /*dim=*/1), class_prior.to(logits.device()));
+  return masked_pseudo_label_loss(logits, aligned, threshold, "aligned_pseudo_label_cross_entropy");
+}
+
 PseudoLabelLoss aligned_pseudo_label_cross_entropy(const torch::Tensor& logits, const torch::Tensor& class_prior,
                                                    double threshold) {
-  check_logits(logits, "aligned_pseudo_label_cross_entropy");
-  const auto aligned = align_distribution(torch::softmax(logits.detach(), /*dim=*/1), class_prior.to(logits.device()));
-  return masked_pseudo_label_loss(logits, aligned, threshold, "aligned_pseudo_label_cross_entropy");
+  return aligned_pseudo_label_cross_entropy(logits, logits, class_prior, threshold);
 }
 
 torch::Tensor entropy_loss(const torch::Tensor& logits) {

@@ -56,6 +56,13 @@ torch::Tensor align_distribution(const torch::Tensor& probs, const torch::Tensor
 PseudoLabelLoss aligned_pseudo_label_cross_entropy(const torch::Tensor& logits, const torch::Tensor& class_prior,
                                                    double threshold);
 
+/// Same with the labels chosen by other predictions of the same rows, e.g. a teacher's (an
+/// average of the classifier's weights): yhat and confidence come from
+/// align_distribution(softmax(target_logits.detach()), class_prior); the loss trains `logits`.
+/// requires: logits.sizes() == target_logits.sizes().
+PseudoLabelLoss aligned_pseudo_label_cross_entropy(const torch::Tensor& logits, const torch::Tensor& target_logits,
+                                                   const torch::Tensor& class_prior, double threshold);
+
 /// Mean prediction entropy H = (1/N) sum_i -sum_c p_ic log p_ic with p = softmax(logits).
 ///
 /// Used by AFN's optional entropy term on target predictions (TLL afn.py trade_off_entropy) and for

@@ -38,6 +38,9 @@ struct StepInput {
   torch::Tensor target;         ///< [N,C,H,W] in [-1,1], unlabelled real images
   int64_t epoch = 0;            ///< 0-based epoch
   int64_t iteration = 0;        ///< global iteration (0-based)
+  /// Logits of the averaged classifier (classifier_ema) on real images, eval mode, no graph;
+  /// empty when the run keeps no average. Call before this step's first forward pass.
+  std::function<torch::Tensor(const torch::Tensor&)> teacher;
 };
 
 /// Loss terms (name -> value) and counters of one step.

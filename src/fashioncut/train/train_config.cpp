@@ -59,6 +59,8 @@ void bind_train_config(CLI::App& app, TrainConfig& c, bool visible) {
   add(app, "keep-epoch-checkpoints", c.keep_epoch_checkpoints, "epoch checkpoints kept (0 = all)", v);
   add(app, "stop-after-iters", c.stop_after_iters, "stop as if interrupted after N iterations (0 = off)", v);
   add(app, "select", c.select, "label-free | oracle: what the best checkpoint follows", v);
+  add(app, "classifier-ema", c.classifier_ema,
+      "evaluate and ship a moving average of the classifier's weights with this momentum per step (0 = off)", v);
 
   add(app, "ngf", c.ngf, "generator width", v);
   add(app, "n-blocks", c.n_blocks, "generator residual blocks", v);
@@ -90,6 +92,10 @@ void bind_train_config(CLI::App& app, TrainConfig& c, bool visible) {
   add(app, "pseudo-label-align", c.pseudo_label_align,
       "pick pseudo-labels from p / running mean of p (distribution alignment against collapse)", v);
   add(app, "pseudo-label-momentum", c.pseudo_label_momentum, "EMA momentum of the running class prior", v);
+  add(app, "pseudo-label-teacher", c.pseudo_label_teacher,
+      "self | ema: pseudo-labels from the classifier itself or from its weight average (classifier-ema)", v);
+  add(app, "pseudo-label-augment", c.pseudo_label_augment,
+      "consistency: the classifier trains on its real rows shifted and flipped, labelled from the teacher's plain view", v);
   add(app, "target-bn", c.target_bn,
       "fashion-cut: real images share the classifier's batch (batch-norm statistics) before pseudo-labels start", v);
   add(app, "translate-epochs", c.translate_epochs, "cut-then-classify: CUT epochs", v);
@@ -151,6 +157,13 @@ void TrainConfig::validate() const {
   require(pseudo_label_threshold >= 0 && pseudo_label_threshold < 1, "pseudo-label-threshold", "must be in [0,1)");
   require(pseudo_label_fraction > 0 && pseudo_label_fraction < 1, "pseudo-label-fraction", "must be in (0,1)");
   require(pseudo_label_momentum >= 0 && pseudo_label_momentum < 1, "pseudo-label-momentum", "must be in [0,1)");
+  require(pseudo_label_teacher == "self" || pseudo_label_teacher == "ema", "pseudo-label-teacher",
+          "'" + pseudo_label_teacher + "' is not one of self, ema");
+  require(pseudo_label_teacher != "ema" || classifier_ema > 0, "pseudo-label-teacher",
+          "'ema' needs a weight average: set classifier-ema (e.g. 0.995)");
+  require(!pseudo_label_augment || pseudo_label_teacher == "ema", "pseudo-label-augment",
+          "needs pseudo-label-teacher = ema (the labels come from the plain view)");
+  require(classifier_ema >= 0 && classifier_ema < 1, "classifier-ema", "must be in [0,1) (0 = off)");
   require(translate_epochs >= 0 && translate_epochs < epochs + (epochs == 1 ? 1 : 0), "translate-epochs",
           "must be in 0..epochs-1");
   require(sgd_lr >= 0, "sgd-lr", "must be > 0 (or 0 for the method's TLL default)");

@@ -46,6 +46,7 @@ struct TrainConfig {
   int64_t log_every = 10;         ///< iterations between metrics.jsonl step records
   int64_t keep_epoch_checkpoints = 3;  ///< keep the last N checkpoints/epoch_NNN.pt (0 = all)
   std::string select = "label-free";   ///< label-free | oracle: what `best` follows
+  double classifier_ema = 0;           ///< > 0: evaluate and ship an exponential moving average of the classifier's weights (momentum per step, e.g. 0.995); 0 = the last weights
   int64_t stop_after_iters = 0;        ///< behave as if interrupted after this global iteration (0 = off; tests, fault drills)
 
   // ---- CUT translator ----
@@ -78,6 +79,8 @@ struct TrainConfig {
   bool pseudo_labels = true;         ///< false = the paper's plain "Fashion CUT" row
   bool pseudo_label_align = true;    ///< distribution alignment: labels from p / running mean of p (anti-collapse)
   double pseudo_label_momentum = 0.99;  ///< EMA momentum of that running mean (per step)
+  std::string pseudo_label_teacher = "self";  ///< self | ema: pseudo-labels from C itself or from its weight average (needs classifier_ema > 0)
+  bool pseudo_label_augment = false;  ///< the student sees its real rows shifted (image_size/8) and flipped, the teacher them plain (needs teacher ema)
   bool target_bn = true;             ///< fashion-cut: real images share C's batch (batch-norm statistics) before pseudo-labels start
   int64_t translate_epochs = 0;      ///< cut-then-classify: epochs of CUT before the classifier stage (0 = epochs/2)
 

@@ -20,6 +20,7 @@
 #include "fashioncut/train/report.h"
 #include "fashioncut/train/streams.h"
 #include "fashioncut/train/tensorboard_writer.h"
+#include "fashioncut/train/weight_ema.h"
 
 namespace fashioncut::train {
 namespace fs = std::filesystem;
@@ -87,6 +88,8 @@ class Trainer {
   void save(const fs::path& path);
   void end_epoch();
   fs::path ckpt(const std::string& name) const { return run_dir_ / "checkpoints" / name; }
+  /// The method's modules and, with classifier_ema, the weight average (checkpointed together).
+  models::NamedModules checkpointed_modules();
 
   TrainConfig c_;
   fs::path run_dir_;
@@ -94,6 +97,7 @@ class Trainer {
   torch::Device device_{torch::kCPU};
   RunData data_;
   std::unique_ptr<Method> method_;
+  std::shared_ptr<WeightEmaImpl> ema_;  ///< moving average of the classifier's weights (classifier_ema > 0)
   std::vector<OptimizerSlot> slots_;
   std::vector<std::vector<double>> base_lrs_;
   std::unique_ptr<BatchStream> source_, target_;
@@ -125,6 +129,7 @@ void Trainer::setup() {
   ctx.iters_per_epoch = c_.iters_per_epoch;
   method_ = make_method(c_, ctx);
   for (auto& [name, module] : method_->modules()) module->to(device_);
+  if (c_.classifier_ema > 0 && method_->has_classifier()) ema_ = std::make_shared<WeightEmaImpl>(*method_->classifier_module());
   slots_ = method_->optimizers();
   for (auto& slot : slots_) {  // each group's starting lr, captured before a checkpoint is loaded
     base_lrs_.emplace_back();
@@ -157,7 +162,8 @@ void Trainer::restore() {
 }
 
 void Trainer::restore_from(const fs::path& path) {
-  const json saved = models::read_checkpoint_meta(path);
+  models::Checkpoint checkpoint(path);  // verified and parsed once for the checks and the load
+  const json& saved = checkpoint.meta();
   if (saved.value("method", std::string()) != c_.method)
     throw CheckpointError(path.string() + ": checkpoint of method '" + saved.value("method", std::string("?")) +
                           "', but the run's config.toml says '" + c_.method + "'");
@@ -166,7 +172,7 @@ void Trainer::restore_from(const fs::path& path) {
                           " differ from the source classes " + json(data_.classes).dump());
   models::NamedOptimizers optimizers;
   for (auto& slot : slots_) optimizers.emplace_back(slot.name, slot.optimizer);
-  const json m = models::load_checkpoint(path, method_->modules(), optimizers, /*restore_rng=*/true);
+  const json& m = checkpoint.load(checkpointed_modules(), optimizers, /*restore_rng=*/true);
   epoch_ = m.at("epoch");
   iter_in_epoch_ = m.at("iter_in_epoch");
   iteration_ = m.at("iteration");
@@ -206,8 +212,20 @@ void Trainer::step_once() {
   in.target = tgt.images.to(device_);
   in.epoch = epoch_;
   in.iteration = iteration_;
+  if (ema_) {
+    in.teacher = [this](const torch::Tensor& x) {
+      torch::NoGradGuard no_grad;
+      torch::nn::Module& classifier = *method_->classifier_module();
+      EmaSwapGuard averaged(ema_.get(), &classifier);
+      classifier.eval();
+      torch::Tensor logits = method_->classify(x);
+      classifier.train();
+      return logits;
+    };
+  }
   for (auto& [name, module] : method_->modules()) module->train();
   const StepStats stats = method_->train_step(in);
+  if (ema_) ema_->update(*method_->classifier_module(), c_.classifier_ema);
   for (const auto& [term, reported] : stats.losses) {
     const double value = fault::poison_loss(term, iteration_) ? std::nan("") : reported;
     // Nothing of this step is saved: the weights in memory may already hold the NaN, and the
@@ -250,8 +268,16 @@ void Trainer::step_once() {
   if (iteration_ % c_.checkpoint_every == 0 && iter_in_epoch_ < c_.iters_per_epoch) save(ckpt("latest.pt"));
 }
 
+models::NamedModules Trainer::checkpointed_modules() {
+  models::NamedModules modules = method_->modules();
+  if (ema_) modules.emplace_back("classifier_ema", ema_);
+  return modules;
+}
+
 json Trainer::evaluate() {
   for (auto& [name, module] : method_->modules()) module->eval();
+  // Scored (and selected) is the classifier that ships: the weight average when there is one.
+  EmaSwapGuard averaged(ema_.get(), method_->classifier_module().get());
   const int64_t bs = std::max<int64_t>(c_.batch_size, 64);
   json ev = json::object();
   if (!method_->has_classifier()) {  // translation only: nothing to score, the latest is the best
@@ -355,7 +381,7 @@ void Trainer::save(const fs::path& path) {
   m["classifier"] = method_->classifier_spec();
   models::NamedOptimizers optimizers;
   for (auto& slot : slots_) optimizers.emplace_back(slot.name, slot.optimizer);
-  models::save_checkpoint(path, method_->modules(), optimizers, m);
+  models::save_checkpoint(path, checkpointed_modules(), optimizers, m);
 }
 
 void Trainer::end_epoch() {
@@ -379,6 +405,7 @@ void Trainer::end_epoch() {
   // best.pt would resume past this epoch with best_ naming it but best.pt/model.pt older.
   if (is_best) write_file_atomic(ckpt("best.pt"), read_file(epoch_file));
   if (is_best && method_->has_classifier()) {
+    EmaSwapGuard averaged(ema_.get(), method_->classifier_module().get());
     models::NamedModules classifier{{"classifier", method_->classifier_module()}};
     models::save_checkpoint(run_dir_ / "model.pt", classifier, {},
                             {{"kind", "classifier"}, {"classifier", method_->classifier_spec()},

@@ -153,5 +153,37 @@ TEST_F(TransformsTest, InvalidOptionsAreConfigErrors) {
   EXPECT_THROW(validate(o), ConfigError);
 }
 
+TEST_F(TransformsTest, RandomShiftFlipMovesEachImageAsAWhole) {
+  // One bright pixel per image on a plain background: after the augmentation each image still
+  // has exactly one bright pixel, displaced by at most 2 in each direction (or mirrored), and
+  // the background stays plain (edges replicated, not zero-filled).
+  const int64_t n = 64;
+  auto x = torch::full({n, 1, 8, 8}, -1.0);
+  for (int64_t i = 0; i < n; ++i) x[i][0][3][2] = 1.0;
+  torch::manual_seed(7);
+  const auto y = random_shift_flip(x, 2);
+  ASSERT_EQ(y.sizes(), x.sizes());
+  int flipped = 0, moved = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_EQ((y[i] > 0).sum().item<int64_t>(), 1) << i;
+    EXPECT_EQ((y[i] == -1.0).sum().item<int64_t>(), 63) << i;
+    const auto at = (y[i][0] > 0).nonzero()[0];
+    const int64_t r = at[0].item<int64_t>(), c = at[1].item<int64_t>();
+    EXPECT_LE(std::abs(r - 3), 2) << i;
+    EXPECT_TRUE(std::abs(c - 2) <= 2 || std::abs((7 - c) - 2) <= 2) << i << " col " << c;  // 0..4, or mirrored 3..7
+    flipped += c >= 5;  // only a mirrored image can put it this far right
+    moved += (r != 3);
+  }
+  EXPECT_GT(flipped, 5);
+  EXPECT_GT(moved, 20);  // 4 of 5 vertical shifts move it
+  // Same seed, same result; a shift of 0 only flips.
+  torch::manual_seed(7);
+  EXPECT_TRUE(torch::equal(random_shift_flip(x, 2), y));
+  const auto f = random_shift_flip(x, 0);
+  for (int64_t i = 0; i < n; ++i) EXPECT_TRUE(torch::equal(f[i], x[i]) || torch::equal(f[i], x[i].flip({2}))) << i;
+  EXPECT_THROW(random_shift_flip(x, 8), c10::Error);
+  EXPECT_THROW(random_shift_flip(x[0], 1), c10::Error);
+}
+
 }  // namespace
 }  // namespace fashioncut::data

@@ -130,6 +130,33 @@ TEST_F(PseudoLabelLossTest, AlignedLabelsMoveOffTheOverPredictedClass) {
   EXPECT_DOUBLE_EQ(strict.mask[0].item<double>(), 1.0);
 }
 
+TEST_F(PseudoLabelLossTest, AlignedLabelsFromATeacherTrainTheStudent) {
+  // The teacher (the weight average) picks the labels: after alignment with prior (0.8, 0.2)
+  // its rows (0.6, 0.4) and (0.9, 0.1) give classes 1 and 0, as above; the student's own
+  // softmax (0.3, 0.7) and (0.2, 0.8) would say 1 and 1. The loss is the student's CE on the
+  // teacher's labels: mean(-log 0.7, -log 0.2); the gradient reaches the student only.
+  const auto teacher = torch::log(torch::tensor({0.6, 0.4, 0.9, 0.1}, torch::kDouble).view({2, 2}));
+  const auto student =
+      torch::log(torch::tensor({0.3, 0.7, 0.2, 0.8}, torch::kDouble).view({2, 2})).requires_grad_(true);
+  const auto prior = torch::tensor({0.8, 0.2}, torch::kDouble);
+  const auto out = aligned_pseudo_label_cross_entropy(student, teacher, prior, 0.0);
+  EXPECT_EQ(out.pseudo_labels[0].item<int64_t>(), 1);
+  EXPECT_EQ(out.pseudo_labels[1].item<int64_t>(), 0);
+  EXPECT_NEAR(out.loss.item<double>(), 0.5 * (-std::log(0.7) - std::log(0.2)), 1e-12);
+  EXPECT_NEAR(out.confidence[0].item<double>(), 2.0 / 2.75, 1e-12);
+  out.loss.backward();
+  // d/dz of 0.5 * CE(z, y) = 0.5 * (softmax(z) - onehot(y)); row 2: 0.5 * (0.2 - 1, 0.8).
+  EXPECT_NEAR(student.grad()[1][0].item<double>(), 0.5 * (0.2 - 1.0), 1e-12);
+  EXPECT_NEAR(student.grad()[1][1].item<double>(), 0.5 * 0.8, 1e-12);
+  // Labels chosen by the student's own logits: the two-argument form, exactly.
+  const auto self = aligned_pseudo_label_cross_entropy(student.detach(), prior, 0.0);
+  const auto same = aligned_pseudo_label_cross_entropy(student.detach(), student.detach(), prior, 0.0);
+  EXPECT_TRUE(torch::equal(self.pseudo_labels, same.pseudo_labels));
+  EXPECT_DOUBLE_EQ(self.loss.item<double>(), same.loss.item<double>());
+  EXPECT_THROW(aligned_pseudo_label_cross_entropy(student, torch::zeros({3, 2}, torch::kDouble), prior, 0.0),
+               c10::Error);
+}
+
 TEST_F(PseudoLabelLossTest, PermutationInvariantAndNonNegative) {
   const auto logits = 3.0 * torch::randn({16, 5}, torch::kDouble);
   const auto perm = torch::randperm(16, torch::kLong);

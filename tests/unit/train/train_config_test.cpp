@@ -65,6 +65,16 @@ TEST_F(TrainConfigTest, WrongTypeAndRangeAreErrors) {
   EXPECT_THROW(load_train_config(write("arch = \"vgg\"\n")), ConfigError);
   EXPECT_THROW(load_train_config(write("select = \"oracle\"\n")), ConfigError);  // needs eval
   EXPECT_THROW(load_train_config(write("nce_layers = [4, 0]\n")), ConfigError);
+  EXPECT_THROW(load_train_config(write("classifier_ema = 1.0\n")), ConfigError);
+  EXPECT_THROW(load_train_config(write("pseudo_label_teacher = \"mean\"\n")), ConfigError);
+  try {  // an EMA teacher needs the average it reads from
+    load_train_config(write("pseudo_label_teacher = \"ema\"\n"));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("classifier-ema"));
+  }
+  EXPECT_EQ(load_train_config(write("pseudo_label_teacher = \"ema\"\nclassifier_ema = 0.995\n")).classifier_ema,
+            0.995);
 }
 
 }  // namespace

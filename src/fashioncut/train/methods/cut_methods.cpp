@@ -8,11 +8,14 @@
 //   `target_bn`, so C's batch norm sees both domains; else from `pseudo_label_start`); from epoch
 //   `pseudo_label_start` the real rows are trained on their pseudo-labels argmax C(y), or with
 //   `pseudo_label_align` on argmax of C(y)'s softmax divided by its running mean (confidence >
-//   threshold). One backward updates G, F and C.
+//   threshold), chosen by C itself or (`pseudo_label_teacher = ema`) by the trainer's moving
+//   average of C's weights; with `pseudo_label_augment` C trains on the real rows shifted and
+//   flipped while the teacher labels them plain (consistency). One backward updates G, F and C.
 //   Because one backward serves both, C's supervised gradient carries the factor λ_C too
 //   (with Adam this rescaling barely changes C's steps; λ_C = 1 by default).
 #include <torch/torch.h>
 
+#include "fashioncut/data/transforms.h"
 #include "fashioncut/losses/classification.h"
 #include "fashioncut/losses/gan_loss.h"
 #include "fashioncut/losses/patch_nce.h"
@@ -112,6 +115,18 @@ class CutMethod : public Method {
     if (variant_ == Variant::kCutThenClassify && in.epoch >= translate_epochs()) return classify_stage(in);
     StepStats stats;
     const int64_t n = in.source.size(0);
+    // With `pseudo_label_teacher = ema` the labels come from the classifier's weight average,
+    // evaluated on the real rows before this step builds any graph (StepInput::teacher).
+    const bool pl = variant_ == Variant::kFashionCut && c_.pseudo_labels && in.epoch >= c_.pseudo_label_start;
+    const int64_t n_real =
+        variant_ == Variant::kFashionCut && (pl || c_.target_bn)
+            ? std::max<int64_t>(1, static_cast<int64_t>(n * c_.pseudo_label_fraction))
+            : 0;
+    Tensor teacher_logits;
+    if (pl && c_.pseudo_label_teacher == "ema") {
+      TORCH_CHECK(static_cast<bool>(in.teacher), "pseudo-label-teacher 'ema' needs the trainer's classifier-ema");
+      teacher_logits = in.teacher(in.target.narrow(0, 0, n_real));
+    }
     // Work done once where the reference does it twice (all exact; docs/BENCHMARKS.md):
     // - G runs once on cat(x, y) (as the reference; InstanceNorm keeps the halves independent);
     // - the PatchNCE keys are G's encoder features from that same pass (the reference encodes
@@ -159,19 +174,21 @@ class CutMethod : public Method {
     if (variant_ == Variant::kFashionCut) {
       // Real images share C's batch (and so its batch-norm statistics) from the start when
       // `target_bn` is on; their pseudo-label loss only counts from `pseudo_label_start`.
-      const bool pl = c_.pseudo_labels && in.epoch >= c_.pseudo_label_start;
-      const bool with_real = pl || c_.target_bn;
-      const int64_t n_real = with_real ? std::max<int64_t>(1, static_cast<int64_t>(n * c_.pseudo_label_fraction)) : 0;
       const int64_t n_syn = n - n_real;
       Tensor batch = fake_b.narrow(0, 0, n_syn);
-      if (n_real > 0) batch = torch::cat({batch, in.target.narrow(0, 0, n_real)});
+      if (n_real > 0) {
+        Tensor real_rows = in.target.narrow(0, 0, n_real);
+        if (pl && c_.pseudo_label_augment)
+          real_rows = data::random_shift_flip(real_rows, std::max<int64_t>(1, real_rows.size(3) / 8));
+        batch = torch::cat({batch, real_rows});
+      }
       const Tensor logits = C_->forward(batch);
       const Tensor ce = losses::cross_entropy(logits.narrow(0, 0, n_syn), in.source_labels.narrow(0, 0, n_syn));
       total = total + c_.lambda_c * ce;
       stats.losses["C/ce"] = ce.item<double>();
       if (pl) {
         const Tensor real_logits = logits.narrow(0, n_syn, n_real);
-        const auto plc = pseudo_labels(real_logits);
+        const auto plc = pseudo_labels(real_logits, teacher_logits.defined() ? teacher_logits : real_logits);
         total = total + plc.loss;
         stats.losses["C/pseudo"] = plc.loss.item<double>();
         stats.extras["pl/acceptance"] = plc.acceptance_rate.item<double>();
@@ -199,13 +216,15 @@ class CutMethod : public Method {
     return {{{"C/ce", ce.item<double>()}}, {}};
   }
 
-  /// Pseudo-label loss on real-image logits; with alignment, labels come from p / prior where
-  /// prior is the running mean of the classifier's target predictions (updated here).
-  losses::PseudoLabelLoss pseudo_labels(const Tensor& real_logits) {
-    if (!c_.pseudo_label_align) return losses::pseudo_label_cross_entropy(real_logits, c_.pseudo_label_threshold);
+  /// Pseudo-label loss on real-image logits, labels chosen by `label_logits` (the same logits,
+  /// or the teacher's); with alignment, labels come from p / prior where prior is the running
+  /// mean of the label-choosing predictions (updated here).
+  losses::PseudoLabelLoss pseudo_labels(const Tensor& real_logits, const Tensor& label_logits) {
+    if (!c_.pseudo_label_align)
+      return losses::pseudo_label_cross_entropy(real_logits, label_logits, c_.pseudo_label_threshold);
     const Tensor prior = torch::tensor(class_prior_, torch::kDouble);
-    auto out = losses::aligned_pseudo_label_cross_entropy(real_logits, prior, c_.pseudo_label_threshold);
-    const Tensor batch_mean = torch::softmax(real_logits.detach(), 1).mean(0).to(torch::kCPU, torch::kDouble);
+    auto out = losses::aligned_pseudo_label_cross_entropy(real_logits, label_logits, prior, c_.pseudo_label_threshold);
+    const Tensor batch_mean = torch::softmax(label_logits.detach(), 1).mean(0).to(torch::kCPU, torch::kDouble);
     const double m = c_.pseudo_label_momentum;
     for (size_t k = 0; k < class_prior_.size(); ++k)
       class_prior_[k] = m * class_prior_[k] + (1.0 - m) * batch_mean[static_cast<int64_t>(k)].item<double>();
