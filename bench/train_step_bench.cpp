@@ -31,6 +31,7 @@
 #include "fashioncut/core/threads.h"
 #include "fashioncut/train/method.h"
 #include "fashioncut/train/train_config.h"
+#include "fashioncut/train/weight_ema.h"
 
 namespace {
 using namespace fashioncut;
@@ -219,7 +220,18 @@ int run(const Args& a) {
   std::unique_ptr<train::Method> method = train::make_method(c, ctx);
   std::vector<std::shared_ptr<torch::nn::Module>> modules;
   for (auto& [name, m] : method->modules()) modules.push_back(m);
-  auto step = [&](const train::StepInput& in) { return method->train_step(in); };
+  // The trainer's weight average (classifier_ema): its update, and its use as the pseudo-label
+  // teacher, are part of a step's cost.
+  std::shared_ptr<train::WeightEmaImpl> ema;
+  if (c.classifier_ema > 0 && method->has_classifier()) {
+    method->classifier_module()->to(device);
+    ema = std::make_shared<train::WeightEmaImpl>(*method->classifier_module());
+  }
+  auto step = [&](const train::StepInput& in) {
+    train::StepStats s = method->train_step(in);
+    if (ema) ema->update(*method->classifier_module(), c.classifier_ema);
+    return s;
+  };
   if (a.bf16 && !bf16_supported(device)) throw std::runtime_error("--bf16: this CPU has no AVX512_BF16/AMX");
   for (auto& m : modules) {
     m->to(device);
@@ -237,6 +249,7 @@ int run(const Args& a) {
     in.target = in.target.contiguous(torch::MemoryFormat::ChannelsLast);
   }
   in.epoch = a.phase == "pseudo" ? c.pseudo_label_start : 0;
+  if (ema) in.teacher = train::averaged_classifier(*method, *ema);
 
   auto one = [&]() {
     if (a.bf16) {  // bf16 autocast on the CPU; fp16/bf16 on a GPU goes through the CUDA autocast

@@ -11,6 +11,8 @@ Written from the C++ sources, module by module, so that timings compare the same
   FashionCutStep       <- src/fashioncut/train/methods/cut_methods.cpp (CutMethod::train_step, fashion-cut)
 Settings              <- src/fashioncut/train/train_config.h defaults + configs/{fmnist,catalog-small}.toml
 """
+import copy
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -25,13 +27,15 @@ DEFAULTS = dict(
     arch="resnet18", small_input=True, classifier_lr=2e-4, lambda_c=1.0,
     pseudo_label_threshold=0.0, pseudo_label_fraction=0.5, pseudo_label_align=True,
     pseudo_label_momentum=0.99, target_bn=True, g_residual=False,
+    classifier_ema=0.0, pseudo_label_teacher="self", pseudo_label_augment="none",
 )
 
 CONFIGS = {
     # configs/fmnist.toml: synth:fmnist (10 garment classes) -> fmnist:train, 32 px gray.
     "fmnist": dict(DEFAULTS, image_size=32, channels=1, num_classes=10, batch_size=8, ngf=16, n_blocks=4,
                    ndf=16, nce_layers=[0, 4, 8, 12, 14], num_patches=64, arch="resnet18",
-                   small_input=False, classifier_lr=0.0005),
+                   small_input=False, classifier_lr=0.0005, classifier_ema=0.99, pseudo_label_teacher="ema",
+                   pseudo_label_augment="weak"),
     # configs/catalog-small.toml: synth:catalog?label=pattern (7 materials) -> photos, 64 px RGB.
     "catalog-small": dict(DEFAULTS, image_size=64, channels=3, num_classes=7, batch_size=8, ngf=32,
                           n_blocks=6, ndf=32, nce_layers=[0, 4, 8, 12, 16], num_patches=128,
@@ -310,11 +314,12 @@ def patch_nce_multi(qs, ks, batch_size, tau=0.07):
     return total / float(len(qs))
 
 
-def pseudo_label_ce(logits, threshold, prior=None):
+def pseudo_label_ce(logits, threshold, prior=None, label_logits=None):
     """Confidence-masked pseudo-label CE; with `prior` the labels come from softmax / prior
-    (distribution alignment, losses::aligned_pseudo_label_cross_entropy)."""
+    (distribution alignment, losses::aligned_pseudo_label_cross_entropy); the labels are chosen by
+    `label_logits` (a teacher's) when given, else by `logits`."""
     with torch.no_grad():
-        probs = torch.softmax(logits.detach(), 1)
+        probs = torch.softmax((logits if label_logits is None else label_logits).detach(), 1)
         if prior is not None:
             probs = probs / prior.to(probs.dtype).unsqueeze(0)
             probs = probs / probs.sum(1, keepdim=True)
@@ -322,6 +327,43 @@ def pseudo_label_ce(logits, threshold, prior=None):
         mask = (conf > threshold).to(logits.dtype)
     per_row = F.cross_entropy(logits, labels, reduction="none")
     return (per_row * mask).mean(), mask.mean()
+
+
+def random_shift_flip(x, max_shift):
+    """data::random_shift_flip: each image shifted by up to max_shift (edges replicated), then
+    flipped left-right with probability 1/2."""
+    n, _, h, w = x.shape
+    s = max_shift
+    draws = torch.randint(0, 2 * s + 1, (n, 2))
+    flips = torch.randint(0, 2, (n,))
+    padded = F.pad(x, (s, s, s, s), mode="replicate") if s > 0 else x
+    rows = []
+    for i in range(n):
+        dy, dx = int(draws[i, 0]) - s, int(draws[i, 1]) - s
+        r = padded[i, :, s - dy:s - dy + h, s - dx:s - dx + w]
+        rows.append(r.flip(2) if int(flips[i]) == 1 else r)
+    return torch.stack(rows)
+
+
+class WeightAverage:
+    """train::WeightEma: ema <- m_t ema + (1 - m_t) w, m_t = min(m, (1 + t) / (10 + t)); integer
+    buffers copied. Holds a copy of the module whose forward is the teacher's."""
+
+    def __init__(self, module):
+        self.model = copy.deepcopy(module)
+        self.t = 0
+
+    @torch.no_grad()
+    def update(self, module, momentum):
+        m = min(momentum, (1.0 + self.t) / (10.0 + self.t))
+        live = list(module.parameters()) + list(module.buffers())
+        avg = list(self.model.parameters()) + list(self.model.buffers())
+        for a, w in zip(avg, live):
+            if a.is_floating_point():
+                a.lerp_(w, 1.0 - m)
+            else:
+                a.copy_(w)
+        self.t += 1
 
 
 # --------------------------------------------------------------------------- the step
@@ -350,6 +392,7 @@ class FashionCutStep:
         self.nce_idt = cfg["nce_idt"]
         k = cfg["num_classes"]
         self.class_prior = torch.full((k,), 1.0 / k, dtype=torch.double)  # running mean of softmax(C(x_t))
+        self.ema = WeightAverage(self.C) if cfg["classifier_ema"] > 0 else None
 
     def modules(self):
         return {"G": self.G, "D": self.D, "F": self.F, "C": self.C}
@@ -423,9 +466,17 @@ class FashionCutStep:
         # their pseudo-label loss counts only in the pseudo phase.
         n_real = max(1, int(n * c["pseudo_label_fraction"])) if (pseudo or c["target_bn"]) else 0
         n_syn = n - n_real
+        teacher_logits = None
+        if pseudo and c["pseudo_label_teacher"] == "ema":
+            with torch.no_grad():
+                self.ema.model.eval()
+                teacher_logits = self.ema.model(xt.narrow(0, 0, n_real))
         batch = fake_b.narrow(0, 0, n_syn)
         if n_real > 0:
-            batch = torch.cat([batch, xt.narrow(0, 0, n_real)])
+            real_rows = xt.narrow(0, 0, n_real)
+            if pseudo and c["pseudo_label_augment"] == "weak":
+                real_rows = random_shift_flip(real_rows, max(1, real_rows.shape[3] // 8))
+            batch = torch.cat([batch, real_rows])
         logits = self.C(batch)
         ce = F.cross_entropy(logits.narrow(0, 0, n_syn), ys.narrow(0, 0, n_syn))
         total = total + c["lambda_c"] * ce
@@ -433,10 +484,11 @@ class FashionCutStep:
         if pseudo:
             real_logits = logits.narrow(0, n_syn, n_real)
             prior = self.class_prior if c["pseudo_label_align"] else None
-            pl, acc = pseudo_label_ce(real_logits, c["pseudo_label_threshold"], prior)
+            label_logits = real_logits if teacher_logits is None else teacher_logits
+            pl, acc = pseudo_label_ce(real_logits, c["pseudo_label_threshold"], prior, label_logits)
             if prior is not None:
                 m = c["pseudo_label_momentum"]
-                batch_mean = torch.softmax(real_logits.detach(), 1).mean(0).double()
+                batch_mean = torch.softmax(label_logits.detach(), 1).mean(0).double()
                 self.class_prior = m * self.class_prior + (1 - m) * batch_mean
             total = total + pl
             stats["C/pseudo"] = pl.item()
@@ -445,6 +497,8 @@ class FashionCutStep:
         self.opt_g.step()
         self.opt_f.step()
         self.opt_c.step()
+        if self.ema is not None:
+            self.ema.update(self.C, c["classifier_ema"])
         return stats
 
 

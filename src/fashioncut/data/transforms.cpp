@@ -168,4 +168,28 @@ torch::Tensor random_shift_flip(const torch::Tensor& x, int64_t max_shift) {
   return torch::stack(rows);
 }
 
+torch::Tensor random_strong_view(const torch::Tensor& x, int64_t max_shift, double contrast, double cutout) {
+  TORCH_CHECK(contrast >= 0 && contrast < 1, "random_strong_view: contrast ", contrast, " must be in [0, 1)");
+  TORCH_CHECK(cutout >= 0 && cutout <= 1, "random_strong_view: cutout ", cutout, " must be in [0, 1]");
+  torch::Tensor y = random_shift_flip(x, max_shift);
+  const int64_t n = y.size(0), h = y.size(2), w = y.size(3);
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat);
+  const torch::Tensor factor = (torch::rand({n, 1, 1, 1}, opts) * 2 - 1) * contrast + 1;
+  const torch::Tensor mean = y.mean({1, 2, 3}, /*keepdim=*/true);
+  y = (y - mean) * factor.to(y.device(), y.scalar_type()) + mean;
+  const int64_t max_side = std::max<int64_t>(1, static_cast<int64_t>(cutout * static_cast<double>(std::min(h, w))));
+  const torch::Tensor sides = torch::randint(1, max_side + 1, {n}, torch::kLong);
+  const torch::Tensor centre_y = torch::randint(0, h, {n}, torch::kLong), centre_x = torch::randint(0, w, {n}, torch::kLong);
+  if (cutout > 0) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t side = sides[i].item<int64_t>();
+      const int64_t y0 = std::clamp<int64_t>(centre_y[i].item<int64_t>() - side / 2, 0, h);
+      const int64_t x0 = std::clamp<int64_t>(centre_x[i].item<int64_t>() - side / 2, 0, w);
+      const int64_t y1 = std::min(h, y0 + side), x1 = std::min(w, x0 + side);
+      y[i].narrow(1, y0, y1 - y0).narrow(2, x0, x1 - x0).fill_(0.0);
+    }
+  }
+  return y.clamp(-1.0, 1.0);
+}
+
 }  // namespace fashioncut::data

@@ -63,4 +63,13 @@ cv::Mat make_grid(const torch::Tensor& nchw, Normalization norm, int columns = 0
 /// requires: x.dim() == 4, 0 <= max_shift < min(H, W).
 torch::Tensor random_shift_flip(const torch::Tensor& x, int64_t max_shift);
 
+/// The strong student view of consistency training (FixMatch's "strong" augmentation, reduced
+/// to what suits product images): random_shift_flip(x, max_shift), then per image a contrast
+/// change around its own mean by a factor uniform in [1 - contrast, 1 + contrast], then one
+/// square hole (cutout) of side uniform in [1, max(1, cutout·min(H, W))] at a uniform position
+/// (it may hang over an edge), filled with 0 (mid-gray in [-1,1] normalisation); clamped to
+/// [-1, 1]. Draws from torch's CPU generator only (deterministic under torch::manual_seed).
+/// requires: x.dim() == 4, 0 <= max_shift < min(H, W), contrast in [0, 1), cutout in [0, 1].
+torch::Tensor random_strong_view(const torch::Tensor& x, int64_t max_shift, double contrast, double cutout);
+
 }  // namespace fashioncut::data

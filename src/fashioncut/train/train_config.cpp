@@ -95,7 +95,8 @@ void bind_train_config(CLI::App& app, TrainConfig& c, bool visible) {
   add(app, "pseudo-label-teacher", c.pseudo_label_teacher,
       "self | ema: pseudo-labels from the classifier itself or from its weight average (classifier-ema)", v);
   add(app, "pseudo-label-augment", c.pseudo_label_augment,
-      "consistency: the classifier trains on its real rows shifted and flipped, labelled from the teacher's plain view", v);
+      "none | weak | strong: the view of the real rows the classifier trains on, labelled from the teacher's plain view "
+      "(weak: shift + flip; strong: also contrast and cutout)", v);
   add(app, "target-bn", c.target_bn,
       "fashion-cut: real images share the classifier's batch (batch-norm statistics) before pseudo-labels start", v);
   add(app, "translate-epochs", c.translate_epochs, "cut-then-classify: CUT epochs", v);
@@ -161,7 +162,9 @@ void TrainConfig::validate() const {
           "'" + pseudo_label_teacher + "' is not one of self, ema");
   require(pseudo_label_teacher != "ema" || classifier_ema > 0, "pseudo-label-teacher",
           "'ema' needs a weight average: set classifier-ema (e.g. 0.995)");
-  require(!pseudo_label_augment || pseudo_label_teacher == "ema", "pseudo-label-augment",
+  require(pseudo_label_augment == "none" || pseudo_label_augment == "weak" || pseudo_label_augment == "strong",
+          "pseudo-label-augment", "'" + pseudo_label_augment + "' is not one of none, weak, strong");
+  require(pseudo_label_augment == "none" || pseudo_label_teacher == "ema", "pseudo-label-augment",
           "needs pseudo-label-teacher = ema (the labels come from the plain view)");
   require(classifier_ema >= 0 && classifier_ema < 1, "classifier-ema", "must be in [0,1) (0 = off)");
   require(translate_epochs >= 0 && translate_epochs < epochs + (epochs == 1 ? 1 : 0), "translate-epochs",

@@ -80,7 +80,10 @@ struct TrainConfig {
   bool pseudo_label_align = true;    ///< distribution alignment: labels from p / running mean of p (anti-collapse)
   double pseudo_label_momentum = 0.99;  ///< EMA momentum of that running mean (per step)
   std::string pseudo_label_teacher = "self";  ///< self | ema: pseudo-labels from C itself or from its weight average (needs classifier_ema > 0)
-  bool pseudo_label_augment = false;  ///< the student sees its real rows shifted (image_size/8) and flipped, the teacher them plain (needs teacher ema)
+  /// none | weak | strong: the student's view of its real rows while the teacher labels them plain
+  /// (needs teacher ema): weak = shifted by up to image_size/8 and flipped; strong = weak plus
+  /// contrast ±50% and a cutout hole of up to half the image (data::random_strong_view).
+  std::string pseudo_label_augment = "none";
   bool target_bn = true;             ///< fashion-cut: real images share C's batch (batch-norm statistics) before pseudo-labels start
   int64_t translate_epochs = 0;      ///< cut-then-classify: epochs of CUT before the classifier stage (0 = epochs/2)
 

@@ -212,17 +212,7 @@ void Trainer::step_once() {
   in.target = tgt.images.to(device_);
   in.epoch = epoch_;
   in.iteration = iteration_;
-  if (ema_) {
-    in.teacher = [this](const torch::Tensor& x) {
-      torch::NoGradGuard no_grad;
-      torch::nn::Module& classifier = *method_->classifier_module();
-      EmaSwapGuard averaged(ema_.get(), &classifier);
-      classifier.eval();
-      torch::Tensor logits = method_->classify(x);
-      classifier.train();
-      return logits;
-    };
-  }
+  if (ema_) in.teacher = averaged_classifier(*method_, *ema_);
   for (auto& [name, module] : method_->modules()) module->train();
   const StepStats stats = method_->train_step(in);
   if (ema_) ema_->update(*method_->classifier_module(), c_.classifier_ema);

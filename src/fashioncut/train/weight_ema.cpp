@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "fashioncut/core/errors.h"
+#include "fashioncut/train/method.h"
 
 namespace fashioncut::train {
 
@@ -51,6 +52,18 @@ void WeightEmaImpl::swap(torch::nn::Module& live) {
     live_tensors[i].set_data(avg_[i].detach());
     avg_[i].set_data(was_live);
   }
+}
+
+std::function<torch::Tensor(const torch::Tensor&)> averaged_classifier(Method& method, WeightEmaImpl& ema) {
+  return [&method, &ema](const torch::Tensor& x) {
+    torch::NoGradGuard no_grad;
+    torch::nn::Module& classifier = *method.classifier_module();
+    EmaSwapGuard averaged(&ema, &classifier);
+    classifier.eval();
+    torch::Tensor logits = method.classify(x);
+    classifier.train();
+    return logits;
+  };
 }
 
 }  // namespace fashioncut::train

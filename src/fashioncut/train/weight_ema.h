@@ -10,7 +10,11 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
+
 namespace fashioncut::train {
+
+class Method;
 
 class WeightEmaImpl : public torch::nn::Module {
  public:
@@ -51,5 +55,10 @@ class EmaSwapGuard {
   WeightEmaImpl* ema_;
   torch::nn::Module* live_;
 };
+
+/// A run's pseudo-label teacher (StepInput::teacher): logits of `method`'s classifier with the
+/// averaged weights of `ema` swapped in, in eval mode, without a graph; the live weights and
+/// train mode are back when it returns. Both must outlive the function.
+std::function<torch::Tensor(const torch::Tensor&)> averaged_classifier(Method& method, WeightEmaImpl& ema);
 
 }  // namespace fashioncut::train

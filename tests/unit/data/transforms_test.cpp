@@ -185,5 +185,48 @@ TEST_F(TransformsTest, RandomShiftFlipMovesEachImageAsAWhole) {
   EXPECT_THROW(random_shift_flip(x[0], 1), c10::Error);
 }
 
+TEST_F(TransformsTest, RandomStrongViewChangesContrastAndCutsOneHole) {
+  // Shift 0: the geometry is only a flip, so each image keeps its layout. A half-bright /
+  // half-dark image (mean 0, values ±0.5): contrast keeps the sign of every pixel and scales
+  // its magnitude by one factor per image in [0.5, 1.5]; the hole is a square of 0s.
+  const int64_t n = 200;
+  auto x = torch::full({n, 1, 16, 16}, 0.5);
+  x.narrow(2, 8, 8).fill_(-0.5);  // lower half dark: left/right flips keep the layout
+  torch::manual_seed(3);
+  const auto y = random_strong_view(x, 0, 0.5, 0.5);
+  ASSERT_EQ(y.sizes(), x.sizes());
+  double lo = 2, hi = 0;
+  int holes = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto img = y[i][0];
+    const auto zero = img == 0;
+    const int64_t z = zero.sum().item<int64_t>();
+    ASSERT_GT(z, 0) << i;  // a hole of side >= 1 is always cut
+    const auto at = zero.nonzero();
+    const int64_t h = at.select(1, 0).max().item<int64_t>() - at.select(1, 0).min().item<int64_t>() + 1;
+    const int64_t w = at.select(1, 1).max().item<int64_t>() - at.select(1, 1).min().item<int64_t>() + 1;
+    EXPECT_EQ(z, h * w) << i;           // one rectangle (a square clipped by the border)
+    EXPECT_LE(std::max(h, w), 8) << i;  // at most half of 16
+    const auto top = img.narrow(0, 0, 8), bottom = img.narrow(0, 8, 8);
+    EXPECT_TRUE((top >= 0).all().item<bool>() && (bottom <= 0).all().item<bool>()) << i;
+    const double m = img.abs().max().item<double>() / 0.5;  // the contrast factor
+    EXPECT_TRUE(torch::allclose(img.abs().masked_select(~zero), torch::full({1}, 0.5 * m, torch::kFloat))) << i;
+    lo = std::min(lo, m), hi = std::max(hi, m);
+    holes += z > 1;
+  }
+  EXPECT_GE(lo, 0.5 - 1e-6);
+  EXPECT_LE(hi, 1.5 + 1e-6);
+  EXPECT_LT(lo, 0.6);
+  EXPECT_GT(hi, 1.4);
+  EXPECT_GT(holes, n / 2);
+  torch::manual_seed(3);
+  EXPECT_TRUE(torch::equal(random_strong_view(x, 0, 0.5, 0.5), y));  // deterministic under the seed
+  // Values stay in [-1, 1] whatever the contrast.
+  EXPECT_LE(random_strong_view(torch::ones({4, 1, 8, 8}) * 0.9 + torch::eye(8).view({1, 1, 8, 8}) * 0.1, 2, 0.9, 0.0)
+                .abs().max().item<double>(), 1.0);
+  EXPECT_THROW(random_strong_view(x, 0, 1.0, 0.5), c10::Error);
+  EXPECT_THROW(random_strong_view(x, 0, 0.5, 1.5), c10::Error);
+}
+
 }  // namespace
 }  // namespace fashioncut::data

@@ -10,7 +10,7 @@
 //   `pseudo_label_align` on argmax of C(y)'s softmax divided by its running mean (confidence >
 //   threshold), chosen by C itself or (`pseudo_label_teacher = ema`) by the trainer's moving
 //   average of C's weights; with `pseudo_label_augment` C trains on the real rows shifted and
-//   flipped while the teacher labels them plain (consistency). One backward updates G, F and C.
+//   flipped (weak; strong adds contrast and cutout) while the teacher labels them plain. One backward updates G, F and C.
 //   Because one backward serves both, C's supervised gradient carries the factor λ_C too
 //   (with Adam this rescaling barely changes C's steps; λ_C = 1 by default).
 #include <torch/torch.h>
@@ -178,8 +178,9 @@ class CutMethod : public Method {
       Tensor batch = fake_b.narrow(0, 0, n_syn);
       if (n_real > 0) {
         Tensor real_rows = in.target.narrow(0, 0, n_real);
-        if (pl && c_.pseudo_label_augment)
-          real_rows = data::random_shift_flip(real_rows, std::max<int64_t>(1, real_rows.size(3) / 8));
+        const int64_t shift = std::max<int64_t>(1, real_rows.size(3) / 8);
+        if (pl && c_.pseudo_label_augment == "weak") real_rows = data::random_shift_flip(real_rows, shift);
+        if (pl && c_.pseudo_label_augment == "strong") real_rows = data::random_strong_view(real_rows, shift, 0.5, 0.5);
         batch = torch::cat({batch, real_rows});
       }
       const Tensor logits = C_->forward(batch);
