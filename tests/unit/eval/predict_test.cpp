@@ -208,7 +208,12 @@ TEST_F(PredictTest, BlockedLayoutMatchesModelForwardOnEveryBackbone) {
     }
     Predictor blocked(load_classifier(dir), PredictorOptions{});
     ASSERT_TRUE(blocked.blocked_layout()) << arch;
-    EXPECT_LT((blocked.logits(x) - expected).abs().max().item<float>(), 1e-4) << arch;
+    // Float rounding only: oneDNN sums the convolutions in another order (and with FMA where the
+    // CPU has it), so the error scales with the logits (a resnet50 with random BatchNorm statistics
+    // reaches ~10) and differs between CPUs: within 1e-5 of the largest logit.
+    const float scale = std::max(1.0f, expected.abs().max().item<float>());
+    const float error = (blocked.logits(x) - expected).abs().max().item<float>();
+    EXPECT_LT(error, 1e-5f * scale) << arch << ": largest logit " << scale;
   }
 }
 

@@ -30,8 +30,14 @@ void set_grads(std::vector<Tensor>& params, int64_t step) {
   for (size_t i = 0; i + 1 < params.size(); ++i) params[i].mutable_grad() = torch::randn_like(params[i]) * (0.1 + i);
 }
 
-/// Float rounding: within 1e-5 relative (1e-7 absolute near zero).
-bool close(const Tensor& a, const Tensor& b) { return torch::allclose(a, b, /*rtol=*/1e-5, /*atol=*/1e-7); }
+/// Float rounding: within 1e-5 relative, and near zero within 1e-6 of the tensor's largest value.
+/// exp_avg = beta1 * m + (1 - beta1) * g cancels to almost nothing in some elements, where the
+/// rounding of the two products (or one fused multiply-add, as LibTorch's own kernels do on some
+/// CPUs) is relative to the terms, not to the result.
+bool close(const Tensor& a, const Tensor& b) {
+  const double scale = b.abs().max().item<double>();
+  return torch::allclose(a, b, /*rtol=*/1e-5, /*atol=*/1e-6 * scale);
+}
 
 void expect_matches_adam(const torch::optim::AdamOptions& options, int steps) {
   auto mine = make_params(3), ref = make_params(3);
