@@ -31,7 +31,7 @@
 #include "fashioncut/core/threads.h"
 #include "fashioncut/train/method.h"
 #include "fashioncut/train/train_config.h"
-#include "fashioncut/train/weight_ema.h"
+#include "fashioncut/models/weight_ema.h"
 
 namespace {
 using namespace fashioncut;
@@ -222,10 +222,10 @@ int run(const Args& a) {
   for (auto& [name, m] : method->modules()) modules.push_back(m);
   // The trainer's weight average (classifier_ema): its update, and its use as the pseudo-label
   // teacher, are part of a step's cost.
-  std::shared_ptr<train::WeightEmaImpl> ema;
+  std::shared_ptr<models::WeightEmaImpl> ema;
   if (c.classifier_ema > 0 && method->has_classifier()) {
     method->classifier_module()->to(device);
-    ema = std::make_shared<train::WeightEmaImpl>(*method->classifier_module());
+    ema = std::make_shared<models::WeightEmaImpl>(*method->classifier_module());
   }
   auto step = [&](const train::StepInput& in) {
     train::StepStats s = method->train_step(in);

@@ -7,10 +7,11 @@
 
 #include "fashioncut/core/atomic_file.h"
 #include "fashioncut/core/errors.h"
+#include "fashioncut/eval/model_loader.h"
 #include "fashioncut/models/checkpoint.h"
+#include "fashioncut/models/weight_ema.h"
 #include "fashioncut/train/method.h"
 #include "fashioncut/train/metrics_log.h"
-#include "fashioncut/train/weight_ema.h"
 #include "support/test_support.h"
 
 namespace fashioncut::train {
@@ -104,7 +105,7 @@ std::unique_ptr<Method> tiny_method(const TrainConfig& c) {
 std::vector<torch::Tensor> weights(const fs::path& ckpt, const TrainConfig& c) {
   auto method = tiny_method(c);
   models::NamedModules modules = method->modules();
-  if (c.classifier_ema > 0) modules.emplace_back("classifier_ema", WeightEma(*method->classifier_module()).ptr());
+  if (c.classifier_ema > 0) modules.emplace_back("classifier_ema", models::WeightEma(*method->classifier_module()).ptr());
   models::load_checkpoint(ckpt, modules, {}, false);
   std::vector<torch::Tensor> out;
   for (auto& [name, module] : modules) {
@@ -154,15 +155,22 @@ TEST_F(TrainerTest, InterruptedAndResumedRunEqualsUninterrupted) {
     if (variant == method) continue;
     // What ships (model.pt) is the weight average of the selected epoch, not its last weights.
     auto trained = tiny_method(straight), shipped = tiny_method(straight);
-    WeightEma average(*trained->classifier_module());
+    models::WeightEma average(*trained->classifier_module());
     models::load_checkpoint(a.run_dir / "checkpoints/best.pt",
                             {{"C", trained->classifier_module()}, {"classifier_ema", average.ptr()}}, {}, false);
     models::load_checkpoint(a.run_dir / "model.pt", {{"classifier", shipped->classifier_module()}}, {}, false);
     const auto last = trained->classifier_module()->parameters();
     const auto ships = shipped->classifier_module()->parameters();
     EXPECT_FALSE(torch::equal(last.front(), ships.front()));
-    EmaSwapGuard averaged(average.get(), trained->classifier_module().get());
+    models::EmaSwapGuard averaged(average.get(), trained->classifier_module().get());
     for (size_t i = 0; i < ships.size(); ++i) EXPECT_TRUE(torch::equal(last[i], ships[i])) << "parameter " << i;
+    // `eval`/`predict` on the training checkpoint load that same average, buffers included.
+    const auto loaded = eval::load_classifier(a.run_dir / "checkpoints/best.pt");
+    const auto from_ckpt = loaded.model->named_parameters(), shipped_named = shipped->classifier_module()->named_parameters();
+    ASSERT_EQ(from_ckpt.size(), shipped_named.size());
+    for (const auto& item : shipped_named) EXPECT_TRUE(torch::equal(from_ckpt[item.key()], item.value())) << item.key();
+    const auto buffers_ckpt = loaded.model->named_buffers(), buffers_shipped = shipped->classifier_module()->named_buffers();
+    for (const auto& item : buffers_shipped) EXPECT_TRUE(torch::equal(buffers_ckpt[item.key()], item.value())) << item.key();
   }
 }
 

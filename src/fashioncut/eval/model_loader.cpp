@@ -9,6 +9,7 @@
 #include "fashioncut/core/errors.h"
 #include "fashioncut/models/checkpoint.h"
 #include "fashioncut/models/state_dict_io.h"
+#include "fashioncut/models/weight_ema.h"
 
 namespace fashioncut::eval {
 namespace fs = std::filesystem;
@@ -86,7 +87,14 @@ LoadedClassifier load_classifier(const fs::path& model) {
     throw CheckpointError(file.string() + ": " + e.what());
   }
   out.model = models::Classifier(out.spec);
-  checkpoint.load({{module_name, out.model.ptr()}}, {}, false);
+  const std::string average = kind == "training-checkpoint" ? meta.value("classifier_average", std::string()) : "";
+  if (average.empty()) {
+    checkpoint.load({{module_name, out.model.ptr()}}, {}, false);
+  } else {  // the run scored and shipped the weight average of C: that is the model
+    models::WeightEma averaged(*out.model);
+    checkpoint.load({{module_name, out.model.ptr()}, {average, averaged.ptr()}}, {}, false);
+    averaged->swap(*out.model);
+  }
   out.model->eval();
   out.file = file;
   out.meta = meta;

@@ -1,11 +1,10 @@
-#include "fashioncut/train/weight_ema.h"
+#include "fashioncut/models/weight_ema.h"
 
 #include <algorithm>
 
 #include "fashioncut/core/errors.h"
-#include "fashioncut/train/method.h"
 
-namespace fashioncut::train {
+namespace fashioncut::models {
 
 std::vector<torch::Tensor> WeightEmaImpl::tensors_of(torch::nn::Module& m) {
   std::vector<torch::Tensor> out = m.parameters(/*recurse=*/true);
@@ -54,16 +53,4 @@ void WeightEmaImpl::swap(torch::nn::Module& live) {
   }
 }
 
-std::function<torch::Tensor(const torch::Tensor&)> averaged_classifier(Method& method, WeightEmaImpl& ema) {
-  return [&method, &ema](const torch::Tensor& x) {
-    torch::NoGradGuard no_grad;
-    torch::nn::Module& classifier = *method.classifier_module();
-    EmaSwapGuard averaged(&ema, &classifier);
-    classifier.eval();
-    torch::Tensor logits = method.classify(x);
-    classifier.train();
-    return logits;
-  };
-}
-
-}  // namespace fashioncut::train
+}  // namespace fashioncut::models

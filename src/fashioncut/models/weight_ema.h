@@ -10,11 +10,7 @@
 #pragma once
 #include <torch/torch.h>
 
-#include <functional>
-
-namespace fashioncut::train {
-
-class Method;
+namespace fashioncut::models {
 
 class WeightEmaImpl : public torch::nn::Module {
  public:
@@ -56,9 +52,4 @@ class EmaSwapGuard {
   torch::nn::Module* live_;
 };
 
-/// A run's pseudo-label teacher (StepInput::teacher): logits of `method`'s classifier with the
-/// averaged weights of `ema` swapped in, in eval mode, without a graph; the live weights and
-/// train mode are back when it returns. Both must outlive the function.
-std::function<torch::Tensor(const torch::Tensor&)> averaged_classifier(Method& method, WeightEmaImpl& ema);
-
-}  // namespace fashioncut::train
+}  // namespace fashioncut::models

@@ -64,6 +64,18 @@ models::ClassifierSpec classifier_spec_for(const TrainConfig& config, const Meth
   return spec;
 }
 
+std::function<torch::Tensor(const torch::Tensor&)> averaged_classifier(Method& method, models::WeightEmaImpl& ema) {
+  return [&method, &ema](const torch::Tensor& x) {
+    torch::NoGradGuard no_grad;
+    torch::nn::Module& classifier = *method.classifier_module();
+    models::EmaSwapGuard averaged(&ema, &classifier);
+    classifier.eval();
+    torch::Tensor logits = method.classify(x);
+    classifier.train();
+    return logits;
+  };
+}
+
 void register_builtin_methods() {
   static std::once_flag once;
   std::call_once(once, [] {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fashioncut/models/classifier.h"
+#include "fashioncut/models/weight_ema.h"
 #include "fashioncut/train/train_config.h"
 
 namespace fashioncut::train {
@@ -102,6 +103,11 @@ std::vector<std::pair<std::string, std::string>> list_methods();
 
 /// The classifier the config asks for: arch, channels, stem and the source class names.
 models::ClassifierSpec classifier_spec_for(const TrainConfig& config, const MethodContext& context);
+
+/// A run's pseudo-label teacher (StepInput::teacher): logits of `method`'s classifier with the
+/// averaged weights of `ema` swapped in, in eval mode, without a graph; the live weights and
+/// train mode are back when it returns. Both must outlive the function.
+std::function<torch::Tensor(const torch::Tensor&)> averaged_classifier(Method& method, models::WeightEmaImpl& ema);
 
 /// Registers the methods of methods/*.cpp (idempotent). Explicit, not static
 /// initialisers: a static library drops unreferenced registration objects.

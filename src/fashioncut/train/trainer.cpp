@@ -20,7 +20,7 @@
 #include "fashioncut/train/report.h"
 #include "fashioncut/train/streams.h"
 #include "fashioncut/train/tensorboard_writer.h"
-#include "fashioncut/train/weight_ema.h"
+#include "fashioncut/models/weight_ema.h"
 
 namespace fashioncut::train {
 namespace fs = std::filesystem;
@@ -97,7 +97,7 @@ class Trainer {
   torch::Device device_{torch::kCPU};
   RunData data_;
   std::unique_ptr<Method> method_;
-  std::shared_ptr<WeightEmaImpl> ema_;  ///< moving average of the classifier's weights (classifier_ema > 0)
+  std::shared_ptr<models::WeightEmaImpl> ema_;  ///< moving average of the classifier's weights (classifier_ema > 0)
   std::vector<OptimizerSlot> slots_;
   std::vector<std::vector<double>> base_lrs_;
   std::unique_ptr<BatchStream> source_, target_;
@@ -129,7 +129,7 @@ void Trainer::setup() {
   ctx.iters_per_epoch = c_.iters_per_epoch;
   method_ = make_method(c_, ctx);
   for (auto& [name, module] : method_->modules()) module->to(device_);
-  if (c_.classifier_ema > 0 && method_->has_classifier()) ema_ = std::make_shared<WeightEmaImpl>(*method_->classifier_module());
+  if (c_.classifier_ema > 0 && method_->has_classifier()) ema_ = std::make_shared<models::WeightEmaImpl>(*method_->classifier_module());
   slots_ = method_->optimizers();
   for (auto& slot : slots_) {  // each group's starting lr, captured before a checkpoint is loaded
     base_lrs_.emplace_back();
@@ -267,7 +267,7 @@ models::NamedModules Trainer::checkpointed_modules() {
 json Trainer::evaluate() {
   for (auto& [name, module] : method_->modules()) module->eval();
   // Scored (and selected) is the classifier that ships: the weight average when there is one.
-  EmaSwapGuard averaged(ema_.get(), method_->classifier_module().get());
+  models::EmaSwapGuard averaged(ema_.get(), method_->classifier_module().get());
   const int64_t bs = std::max<int64_t>(c_.batch_size, 64);
   json ev = json::object();
   if (!method_->has_classifier()) {  // translation only: nothing to score, the latest is the best
@@ -369,6 +369,9 @@ void Trainer::save(const fs::path& path) {
   // not fall on a multiple of log_every).
   m["log_window"] = {{"loss_sums", loss_sums_}, {"steps", loss_count_}};
   m["classifier"] = method_->classifier_spec();
+  // What is scored and shipped is C's weight average: readers of the checkpoint (eval, predict)
+  // load it instead of C's last weights.
+  if (ema_) m["classifier_average"] = "classifier_ema";
   models::NamedOptimizers optimizers;
   for (auto& slot : slots_) optimizers.emplace_back(slot.name, slot.optimizer);
   models::save_checkpoint(path, checkpointed_modules(), optimizers, m);
@@ -395,7 +398,7 @@ void Trainer::end_epoch() {
   // best.pt would resume past this epoch with best_ naming it but best.pt/model.pt older.
   if (is_best) write_file_atomic(ckpt("best.pt"), read_file(epoch_file));
   if (is_best && method_->has_classifier()) {
-    EmaSwapGuard averaged(ema_.get(), method_->classifier_module().get());
+    models::EmaSwapGuard averaged(ema_.get(), method_->classifier_module().get());
     models::NamedModules classifier{{"classifier", method_->classifier_module()}};
     models::save_checkpoint(run_dir_ / "model.pt", classifier, {},
                             {{"kind", "classifier"}, {"classifier", method_->classifier_spec()},

@@ -1,4 +1,4 @@
-// WeightEma (train/weight_ema.cpp): the average against hand-computed values (warm-up
+// WeightEma (models/weight_ema.cpp): the average against hand-computed values (warm-up
 // included), integer buffers copied, swap exchanging live and averaged tensors without
 // breaking the optimiser's hold on the parameters, and a save/load round trip.
 #include <gtest/gtest.h>
@@ -6,9 +6,9 @@
 
 #include <sstream>
 
-#include "fashioncut/train/weight_ema.h"
+#include "fashioncut/models/weight_ema.h"
 
-namespace fashioncut::train::weight_ema_test {
+namespace fashioncut::models::weight_ema_test {
 namespace {
 using torch::Tensor;
 
@@ -116,4 +116,4 @@ TEST(WeightEmaTest, NullAverageGuardDoesNothing) {
 }
 
 }  // namespace
-}  // namespace fashioncut::train::weight_ema_test
+}  // namespace fashioncut::models::weight_ema_test
