@@ -13,16 +13,10 @@
 
 #include "fashioncut/models/classifier.h"
 #include "fashioncut/models/weight_ema.h"
+#include "fashioncut/train/lr_schedule.h"
 #include "fashioncut/train/train_config.h"
 
 namespace fashioncut::train {
-
-/// How an optimiser's learning rate evolves (the Trainer applies it every iteration).
-enum class LrSchedule {
-  kConstant,     ///< lr0
-  kLinearDecay,  ///< CUT: constant, then linear to ~0 over the last `decay_epochs` epochs
-  kInverseDecay  ///< TLL: lr0 * (1 + gamma * i)^(-decay), i = global iteration
-};
 
 /// One optimiser of a method, with its schedule. Per-group lr factors are kept by the
 /// Trainer from the lrs the optimiser was built with.

@@ -1,7 +1,6 @@
 #include "fashioncut/train/trainer.h"
 
 #include <csignal>
-#include <cmath>
 #include <ctime>
 
 #include "fashioncut/core/atomic_file.h"
@@ -14,13 +13,14 @@
 #include "fashioncut/core/threads.h"
 #include "fashioncut/eval/metrics.h"
 #include "fashioncut/models/checkpoint.h"
+#include "fashioncut/models/weight_ema.h"
 #include "fashioncut/train/image_grid.h"
+#include "fashioncut/train/lr_schedule.h"
 #include "fashioncut/train/method.h"
 #include "fashioncut/train/metrics_log.h"
 #include "fashioncut/train/report.h"
 #include "fashioncut/train/streams.h"
 #include "fashioncut/train/tensorboard_writer.h"
-#include "fashioncut/models/weight_ema.h"
 
 namespace fashioncut::train {
 namespace fs = std::filesystem;
@@ -47,28 +47,6 @@ std::string default_run_name(const std::string& method) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&now));
   return method + "-" + buf;
-}
-
-/// Learning-rate factor of a schedule at (epoch, global iteration).
-double lr_factor(LrSchedule schedule, const TrainConfig& c, int64_t epoch, int64_t iteration) {
-  switch (schedule) {
-    case LrSchedule::kConstant: return 1.0;
-    case LrSchedule::kLinearDecay: {  // CUT networks.get_scheduler 'linear', epoch_count = 1
-      const int64_t constant_epochs = c.epochs - c.decay_epochs;
-      return 1.0 - std::max<int64_t>(0, epoch + 1 - constant_epochs) / static_cast<double>(c.decay_epochs + 1);
-    }
-    case LrSchedule::kInverseDecay:  // TLL: lr0 * (1 + gamma * i)^(-decay)
-      return std::pow(1.0 + c.lr_gamma * static_cast<double>(iteration), -c.lr_decay);
-  }
-  return 1.0;
-}
-
-double& group_lr(torch::optim::OptimizerParamGroup& group) {
-  auto& options = group.options();
-  if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&options)) return adam->lr();
-  if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&options)) return sgd->lr();
-  if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&options)) return adamw->lr();
-  throw Error("optimizer type without a learning rate this trainer knows (Adam, AdamW, SGD)");
 }
 
 class Trainer {
